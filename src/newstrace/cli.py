@@ -1,0 +1,254 @@
+"""The `newstrace` command: every verb is a thin shell over one library function.
+
+Errors that come from input (files, URLs, channels) are printed as one line naming the input;
+the exit code is 1 when nothing could be done.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from newstrace import __version__, config, ingest
+from newstrace.collect.http import Fetcher
+from newstrace.demo import run_demo
+from newstrace.errors import NewstraceError
+from newstrace.match.evidence_links import link_by_evidence
+from newstrace.report.dossier import build_dossier, find_article, render_text
+from newstrace.report.export import export_dossiers
+from newstrace.store.sqlite import Store, open_store
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+
+
+def _report(result: ingest.IngestResult) -> None:
+    for error in result.errors:
+        _fail(str(error))
+    click.echo(result.summary(), err=True)
+    if result.nothing_done:
+        sys.exit(1)
+
+
+@contextmanager
+def _progress(total: int | None, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _store(ctx: click.Context) -> Store:
+    return ctx.obj["store"]
+
+
+def _fetcher(allow_private: bool, delay: float | None) -> Fetcher:
+    kwargs: dict[str, Any] = {}
+    if allow_private:
+        kwargs["allow_private"] = True
+    if delay is not None:
+        kwargs["delay"] = delay
+    return Fetcher(**kwargs)
+
+
+fetch_options = [
+    click.option("--allow-private", is_flag=True,
+                 help="Allow fetching from private and loopback addresses (tests, intranets)."),
+    click.option("--delay", type=float, default=None,
+                 help=f"Seconds between two requests to one host (default {config.HOST_DELAY_S})."),
+]
+
+
+def with_fetch_options(command: Callable) -> Callable:
+    for option in reversed(fetch_options):
+        command = option(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar=config.DB_ENV, default=config.DEFAULT_DB, show_default=True,
+              help=f"SQLite store path (or ${config.DB_ENV}).")
+@click.version_option(__version__, prog_name="newstrace")
+@click.pass_context
+def main(ctx: click.Context, db: str) -> None:
+    """Trace Telegram posts to the articles they relay and keep a dossier per article."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+    if ctx.invoked_subcommand not in (None, "demo"):
+        try:
+            ctx.obj["store"] = ctx.with_resource(open_store(db))
+        except NewstraceError as error:
+            _fail(str(error))
+            sys.exit(1)
+
+
+@main.group()
+def collect() -> None:
+    """Fetch posts and articles from the web."""
+
+
+@collect.command("telegram")
+@click.argument("channel")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Stop at posts older than this (UTC).")
+@click.option("--limit", type=int, default=None, help="Fetch at most this many posts.")
+@click.option("--base-url", default=config.TELEGRAM_BASE_URL, show_default=True,
+              help="Where the web preview lives (tests point it at a loopback server).")
+@with_fetch_options
+@click.pass_context
+def collect_telegram(ctx: click.Context, channel: str, since: datetime | None, limit: int | None,
+                     base_url: str, allow_private: bool, delay: float | None) -> None:
+    """Read a public channel through its web preview (t.me/s/CHANNEL), newest first."""
+    since_utc = since.replace(tzinfo=timezone.utc) if since else None
+    with _fetcher(allow_private, delay) as fetcher, _progress(limit, f"t.me/s/{channel}") as tick:
+        result = ingest.collect_telegram(_store(ctx), channel, fetcher=fetcher, since=since_utc,
+                                         limit=limit, base_url=base_url, progress=tick)
+    _report(result)
+
+
+@collect.command("url")
+@click.argument("urls", nargs=-1, required=True)
+@with_fetch_options
+@click.pass_context
+def collect_url(ctx: click.Context, urls: tuple[str, ...], allow_private: bool, delay: float | None) -> None:
+    """Fetch article pages and extract them."""
+    with _fetcher(allow_private, delay) as fetcher, _progress(len(urls), "articles") as tick:
+        result = ingest.collect_urls(_store(ctx), urls, fetcher=fetcher, progress=tick)
+    _report(result)
+
+
+@collect.command("feed")
+@click.argument("feed_url")
+@click.option("--limit", type=int, default=None, help="Fetch at most this many of its articles.")
+@with_fetch_options
+@click.pass_context
+def collect_feed(ctx: click.Context, feed_url: str, limit: int | None, allow_private: bool,
+                 delay: float | None) -> None:
+    """Fetch the articles an RSS/Atom feed or a sitemap lists."""
+    with _fetcher(allow_private, delay) as fetcher:
+        try:
+            urls = ingest.list_feed(fetcher, feed_url)[:limit]
+        except NewstraceError as error:
+            _fail(str(error))
+            sys.exit(1)
+        with _progress(len(urls), "articles") as tick:
+            result = ingest.collect_urls(_store(ctx), urls, fetcher=fetcher, progress=tick)
+    _report(result)
+
+
+@main.group("import")
+def import_() -> None:
+    """Read posts and articles from files."""
+
+
+@import_.command("telegram-export")
+@click.argument("files", nargs=-1, required=True)
+@click.pass_context
+def import_telegram_export(ctx: click.Context, files: tuple[str, ...]) -> None:
+    """Telegram Desktop JSON exports (result.json)."""
+    with _progress(len(files), "exports") as tick:
+        _report(ingest.import_telegram_export(_store(ctx), files, progress=tick))
+
+
+@import_.command("telegram-page")
+@click.argument("files", nargs=-1, required=True)
+@click.pass_context
+def import_telegram_page(ctx: click.Context, files: tuple[str, ...]) -> None:
+    """Saved channel preview pages (t.me/s/CHANNEL)."""
+    with _progress(len(files), "pages") as tick:
+        _report(ingest.import_telegram_page(_store(ctx), files, progress=tick))
+
+
+@import_.command("telegram-json")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--channel", default=None, help="Channel username for every message of these files.")
+@click.pass_context
+def import_telegram_json(ctx: click.Context, files: tuple[str, ...], channel: str | None) -> None:
+    """JSON lists of Telethon-dumped messages (markdown text)."""
+    with _progress(len(files), "files") as tick:
+        _report(ingest.import_telegram_json(_store(ctx), files, channel=channel, progress=tick))
+
+
+@import_.command("html")
+@click.argument("file")
+@click.option("--url", required=True, help="The URL the page was published at.")
+@click.pass_context
+def import_html(ctx: click.Context, file: str, url: str) -> None:
+    """A saved article page."""
+    _report(ingest.import_html(_store(ctx), file, url=url))
+
+
+@import_.command("pdf")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--url", default=None, help="The article's URL (default: read from the printed footer).")
+@click.pass_context
+def import_pdf(ctx: click.Context, files: tuple[str, ...], url: str | None) -> None:
+    """Article pages printed to PDF."""
+    with _progress(len(files), "pdfs") as tick:
+        _report(ingest.import_pdf(_store(ctx), files, url=url, progress=tick))
+
+
+@main.command()
+@click.pass_context
+def link(ctx: click.Context) -> None:
+    """Re-run the linking steps over the whole store."""
+    click.echo(f"links: {link_by_evidence(_store(ctx))}", err=True)
+
+
+@main.command()
+@click.argument("target")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def dossier(ctx: click.Context, target: str, fmt: str) -> None:
+    """The dossier of an article, by its URL or by the t.me URL of a post relaying it."""
+    store = _store(ctx)
+    try:
+        article_id, post = find_article(store, target)
+    except NewstraceError as error:
+        _fail(str(error))
+        sys.exit(1)
+    record = build_dossier(store, article_id)
+    if fmt == "json":
+        if post is not None:
+            record["asked_for_post"] = f"https://t.me/{post['channel']}/{post['message_id']}"
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(record), nl=False)
+
+
+@main.group()
+def export() -> None:
+    """Write what the store holds to files."""
+
+
+@export.command("dossiers")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--all", "include_unrelayed", is_flag=True, help="Also articles that no post relays.")
+@click.pass_context
+def export_dossiers_command(ctx: click.Context, directory: str, fmt: str, include_unrelayed: bool) -> None:
+    """One file per source article, named NNN_<16 hex digits>.txt like the reference dossier."""
+    written = export_dossiers(_store(ctx), Path(directory), fmt=fmt, include_unrelayed=include_unrelayed)
+    click.echo(f"{len(written)} dossiers written to {directory}", err=True)
+
+
+@main.command()
+@click.option("--db", "demo_db", default="newstrace-demo.db", show_default=True,
+              help="Where to build the demo store (replaced on every run).")
+def demo(demo_db: str) -> None:
+    """Build a fresh store from the bundled sample corpus and print a dossier."""
+    try:
+        click.echo(run_demo(Path(demo_db), log=lambda line: click.echo(line, err=True)), nl=False)
+    except NewstraceError as error:
+        _fail(str(error))
+        sys.exit(1)

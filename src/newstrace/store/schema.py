@@ -1,0 +1,142 @@
+"""The store's schema as an ordered list of migrations; PRAGMA user_version says how many ran.
+
+A migration is appended, never edited, so that every store can be brought up to date in place.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: posts, articles, raw bytes, URL keys, links decided, full-text indexes
+    """
+    CREATE TABLE channels (
+        username      TEXT PRIMARY KEY,
+        title         TEXT,
+        newest_id     INTEGER,
+        collected_at  TEXT
+    );
+
+    CREATE TABLE posts (
+        id                   INTEGER PRIMARY KEY,
+        channel              TEXT NOT NULL,
+        message_id           INTEGER NOT NULL,
+        posted_at            TEXT NOT NULL,
+        text                 TEXT NOT NULL,
+        content_hash         TEXT NOT NULL,
+        preview_url          TEXT,
+        preview_site         TEXT,
+        preview_title        TEXT,
+        preview_description  TEXT,
+        forwarded_from       TEXT,
+        forwarded_from_name  TEXT,
+        forwarded_message_id INTEGER,
+        reply_to             INTEGER,
+        views                INTEGER,
+        edited               INTEGER NOT NULL DEFAULT 0,
+        edited_at            TEXT,
+        has_media            INTEGER NOT NULL DEFAULT 0,
+        collected_via        TEXT,
+        first_seen           TEXT NOT NULL,
+        updated_at           TEXT NOT NULL,
+        UNIQUE (channel, message_id)
+    );
+    CREATE INDEX posts_posted_at ON posts (posted_at);
+    CREATE INDEX posts_forward ON posts (forwarded_from, forwarded_message_id);
+
+    CREATE TABLE post_versions (
+        post_id       INTEGER NOT NULL REFERENCES posts (id),
+        text          TEXT NOT NULL,
+        content_hash  TEXT NOT NULL,
+        seen_at       TEXT NOT NULL,
+        PRIMARY KEY (post_id, content_hash)
+    );
+
+    CREATE TABLE post_links (
+        post_id   INTEGER NOT NULL REFERENCES posts (id),
+        position  INTEGER NOT NULL,
+        url       TEXT NOT NULL,
+        url_key   TEXT NOT NULL,
+        anchor    TEXT NOT NULL DEFAULT '',
+        kind      TEXT NOT NULL,
+        PRIMARY KEY (post_id, position)
+    );
+    CREATE INDEX post_links_key ON post_links (url_key);
+
+    CREATE TABLE raw_documents (
+        hash          TEXT PRIMARY KEY,
+        content_type  TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        bytes         BLOB NOT NULL
+    );
+
+    CREATE TABLE articles (
+        id             INTEGER PRIMARY KEY,
+        url            TEXT NOT NULL,
+        url_key        TEXT NOT NULL UNIQUE,
+        canonical_url  TEXT,
+        title          TEXT NOT NULL DEFAULT '',
+        author         TEXT,
+        published_at   TEXT,
+        language       TEXT,
+        site_name      TEXT,
+        description    TEXT,
+        paragraphs     TEXT NOT NULL,
+        text           TEXT NOT NULL,
+        content_hash   TEXT NOT NULL,
+        raw_hash       TEXT REFERENCES raw_documents (hash),
+        raw_type       TEXT,
+        warnings       TEXT NOT NULL DEFAULT '[]',
+        collected_at   TEXT NOT NULL,
+        updated_at     TEXT NOT NULL
+    );
+    CREATE INDEX articles_published ON articles (published_at);
+
+    CREATE TABLE article_urls (
+        url_key     TEXT PRIMARY KEY,
+        article_id  INTEGER NOT NULL REFERENCES articles (id)
+    );
+
+    CREATE TABLE article_links (
+        article_id  INTEGER NOT NULL REFERENCES articles (id),
+        position    INTEGER NOT NULL,
+        url         TEXT NOT NULL,
+        url_key     TEXT NOT NULL,
+        anchor      TEXT NOT NULL DEFAULT '',
+        kind        TEXT NOT NULL,
+        PRIMARY KEY (article_id, position)
+    );
+
+    CREATE TABLE matches (
+        post_id     INTEGER PRIMARY KEY REFERENCES posts (id),
+        article_id  INTEGER NOT NULL REFERENCES articles (id),
+        stage       TEXT NOT NULL,
+        score       REAL NOT NULL,
+        evidence    TEXT NOT NULL,
+        decided_at  TEXT NOT NULL
+    );
+    CREATE INDEX matches_article ON matches (article_id);
+
+    CREATE VIRTUAL TABLE posts_fts USING fts5 (
+        text, content='posts', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER posts_ai AFTER INSERT ON posts BEGIN
+        INSERT INTO posts_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER posts_au AFTER UPDATE OF text ON posts BEGIN
+        INSERT INTO posts_fts (posts_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO posts_fts (rowid, text) VALUES (new.id, new.text);
+    END;
+
+    CREATE VIRTUAL TABLE articles_fts USING fts5 (
+        title, text, content='articles', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+        INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    """,
+]

@@ -1,0 +1,400 @@
+"""SQLite store: posts, articles, their raw bytes, and the links decided between them.
+
+Every write method is one transaction, so a crash leaves either the whole item or nothing, and
+every write is idempotent: the same post or article twice gives one row. An edited post keeps its
+earlier texts in post_versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from newstrace.config import default_db_path
+from newstrace.errors import InputError
+from newstrace.extract.urls import url_key
+from newstrace.model import Article, Match, Post
+from newstrace.store.schema import MIGRATIONS
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC ISO-8601 with a Z, the one timestamp format the store keeps."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def now_iso() -> str:
+    return iso(datetime.now(timezone.utc))  # type: ignore[return-value]
+
+
+def content_hash(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@dataclass
+class IngestCounts:
+    """What one ingest call changed."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, status: str) -> None:
+        setattr(self, status, getattr(self, status) + 1)
+
+    def __iadd__(self, other: IngestCounts) -> IngestCounts:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged"
+
+
+class Store:
+    """One SQLite file holding everything newstrace knows."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+        except sqlite3.DatabaseError as exc:
+            raise InputError(self.path, f"not a newstrace store ({exc})") from None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- schema ------------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        """Run the migrations this file has not seen yet, each in its own transaction."""
+        version = self.schema_version
+        if version > len(MIGRATIONS):
+            raise InputError(self.path, f"store schema {version} is newer than this newstrace")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in _statements(script):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- posts -------------------------------------------------------------------------------
+
+    def add_posts(self, posts: Iterable[Post], *, channel_title: str | None = None) -> IngestCounts:
+        """Insert or update posts in one transaction; the same post twice changes nothing."""
+        counts = IngestCounts()
+        with self.transaction():
+            for post in posts:
+                counts.add(self._upsert_post(post))
+                title = post.channel_title or channel_title
+                self.db.execute(
+                    "INSERT INTO channels (username, title) VALUES (?, ?) "
+                    "ON CONFLICT (username) DO UPDATE SET title = coalesce(excluded.title, title)",
+                    (post.channel, title),
+                )
+        return counts
+
+    def _upsert_post(self, post: Post) -> str:
+        digest = content_hash(post.text, *(f"{link.kind} {link.url}" for link in post.links))
+        row = self.db.execute(
+            "SELECT id, text, content_hash, edited FROM posts WHERE channel = ? AND message_id = ?",
+            (post.channel, post.message_id),
+        ).fetchone()
+        stamp = now_iso()
+        preview = post.preview
+        fields = {
+            "posted_at": iso(post.posted_at),
+            "text": post.text,
+            "content_hash": digest,
+            "preview_url": preview.url if preview else None,
+            "preview_site": preview.site if preview else None,
+            "preview_title": preview.title if preview else None,
+            "preview_description": preview.description if preview else None,
+            "forwarded_from": post.forwarded_from.lower() if post.forwarded_from else None,
+            "forwarded_from_name": post.forwarded_from_name,
+            "forwarded_message_id": post.forwarded_message_id,
+            "reply_to": post.reply_to,
+            "views": post.views,
+            "edited": int(post.edited),
+            "edited_at": iso(post.edited_at),
+            "has_media": int(post.has_media),
+            "collected_via": post.collected_via,
+        }
+        if row is None:
+            fields.update(channel=post.channel, message_id=post.message_id,
+                          first_seen=stamp, updated_at=stamp)
+            columns = ", ".join(fields)
+            marks = ", ".join("?" for _ in fields)
+            post_id = self.db.execute(
+                f"INSERT INTO posts ({columns}) VALUES ({marks})", tuple(fields.values())
+            ).lastrowid
+            self._record_version(post_id, post.text, digest, stamp)
+            self._replace_post_links(post_id, post)
+            return "new"
+        if row["content_hash"] == digest:
+            return "unchanged"
+        self._record_version(row["id"], row["text"], row["content_hash"], stamp)
+        self._record_version(row["id"], post.text, digest, stamp)
+        fields["edited"] = int(post.edited or bool(row["edited"]) or row["text"] != post.text)
+        fields["updated_at"] = stamp
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        self.db.execute(f"UPDATE posts SET {assignments} WHERE id = ?", (*fields.values(), row["id"]))
+        self._replace_post_links(row["id"], post)
+        return "updated"
+
+    def _record_version(self, post_id: int, text: str, digest: str, stamp: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO post_versions (post_id, text, content_hash, seen_at) "
+            "VALUES (?, ?, ?, ?)", (post_id, text, digest, stamp))
+
+    def _replace_post_links(self, post_id: int, post: Post) -> None:
+        self.db.execute("DELETE FROM post_links WHERE post_id = ?", (post_id,))
+        self.db.executemany(
+            "INSERT INTO post_links (post_id, position, url, url_key, anchor, kind) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(post_id, n, link.url, url_key(link.url), link.anchor, link.kind)
+             for n, link in enumerate(post.links)],
+        )
+
+    def post(self, channel: str, message_id: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM posts WHERE channel = ? AND message_id = ?",
+                               (channel.lower(), message_id)).fetchone()
+
+    def post_versions(self, post_id: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM post_versions WHERE post_id = ? ORDER BY rowid",
+                               (post_id,)).fetchall()
+
+    def post_links(self, post_id: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM post_links WHERE post_id = ? ORDER BY position",
+                               (post_id,)).fetchall()
+
+    def channel_newest_id(self, channel: str) -> int | None:
+        row = self.db.execute("SELECT newest_id FROM channels WHERE username = ?",
+                              (channel,)).fetchone()
+        return row["newest_id"] if row else None
+
+    def mark_channel_collected(self, channel: str, newest_id: int | None) -> None:
+        """Remember how far a completed collection run got, so the next one fetches only news."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO channels (username, newest_id, collected_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (username) DO UPDATE SET "
+                "newest_id = max(coalesce(newest_id, 0), coalesce(excluded.newest_id, 0)), "
+                "collected_at = excluded.collected_at",
+                (channel, newest_id, now_iso()),
+            )
+
+    # --- articles ----------------------------------------------------------------------------
+
+    def add_article(self, article: Article) -> tuple[int, str]:
+        """Insert or update one article with its raw bytes; returns (id, new|updated|unchanged)."""
+        key = url_key(article.canonical_url or article.url)
+        keys = list(dict.fromkeys(url_key(u) for u in (article.canonical_url, article.url) if u))
+        text = article.text
+        digest = content_hash(article.title, text, iso(article.published_at) or "",
+                              *(f"{link.kind} {link.url}" for link in article.links))
+        stamp = now_iso()
+        with self.transaction():
+            raw_hash = self._store_raw(article.raw, article.raw_type) if article.raw else None
+            row = self.db.execute(
+                "SELECT a.id, a.content_hash FROM article_urls u JOIN articles a "
+                "ON a.id = u.article_id WHERE u.url_key IN (%s) LIMIT 1" % ",".join("?" * len(keys)),
+                keys,
+            ).fetchone()
+            fields = {
+                "url": article.url,
+                "canonical_url": article.canonical_url,
+                "title": article.title or "",
+                "author": article.author,
+                "published_at": iso(article.published_at),
+                "language": article.language,
+                "site_name": article.site_name,
+                "description": article.description,
+                "paragraphs": json.dumps(article.paragraphs, ensure_ascii=False),
+                "text": text,
+                "content_hash": digest,
+                "raw_hash": raw_hash,
+                "raw_type": article.raw_type,
+                "warnings": json.dumps(article.warnings, ensure_ascii=False),
+                "updated_at": stamp,
+            }
+            if row is None:
+                fields.update(url_key=key, collected_at=stamp)
+                columns = ", ".join(fields)
+                marks = ", ".join("?" for _ in fields)
+                article_id = self.db.execute(
+                    f"INSERT INTO articles ({columns}) VALUES ({marks})", tuple(fields.values())
+                ).lastrowid
+                status = "new"
+            elif row["content_hash"] == digest:
+                article_id, status = row["id"], "unchanged"
+            else:
+                article_id, status = row["id"], "updated"
+                assignments = ", ".join(f"{name} = ?" for name in fields)
+                self.db.execute(f"UPDATE articles SET {assignments} WHERE id = ?",
+                                (*fields.values(), article_id))
+            self.db.executemany(
+                "INSERT OR IGNORE INTO article_urls (url_key, article_id) VALUES (?, ?)",
+                [(k, article_id) for k in keys],
+            )
+            if status != "unchanged":
+                self.db.execute("DELETE FROM article_links WHERE article_id = ?", (article_id,))
+                self.db.executemany(
+                    "INSERT INTO article_links (article_id, position, url, url_key, anchor, kind) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(article_id, n, link.url, url_key(link.url), link.anchor, link.kind)
+                     for n, link in enumerate(article.links)],
+                )
+        return article_id, status
+
+    def _store_raw(self, data: bytes, content_type: str) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        self.db.execute(
+            "INSERT OR IGNORE INTO raw_documents (hash, content_type, size, bytes) VALUES (?, ?, ?, ?)",
+            (digest, content_type, len(data), data),
+        )
+        return digest
+
+    def article(self, article_id: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+
+    def article_by_url(self, url: str) -> sqlite3.Row | None:
+        return self.db.execute(
+            "SELECT a.* FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.url_key = ?",
+            (url_key(url),),
+        ).fetchone()
+
+    def article_links(self, article_id: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM article_links WHERE article_id = ? ORDER BY position",
+                               (article_id,)).fetchall()
+
+    def articles(self) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT * FROM articles ORDER BY coalesce(published_at, collected_at), id").fetchall()
+
+    def raw_document(self, digest: str) -> bytes | None:
+        row = self.db.execute("SELECT bytes FROM raw_documents WHERE hash = ?", (digest,)).fetchone()
+        return bytes(row["bytes"]) if row else None
+
+    # --- matches -----------------------------------------------------------------------------
+
+    def save_matches(self, matches: Iterable[Match], *, stages: Iterable[str]) -> int:
+        """Make the stored decisions of these stages equal to `matches`; returns rows changed.
+
+        Decisions of other stages are left alone; one that did not change keeps its time.
+        """
+        stages = tuple(stages)
+        stamp = now_iso()
+        changed = 0
+        with self.transaction():
+            wanted: dict[int, Match] = {}
+            for match in matches:
+                row = self.post(match.channel, match.message_id)
+                if row is not None:
+                    wanted[row["id"]] = match
+            marks = ",".join("?" * len(stages))
+            stale = self.db.execute(
+                f"SELECT post_id FROM matches WHERE stage IN ({marks})", stages).fetchall()
+            for (post_id,) in stale:
+                if post_id not in wanted:
+                    self.db.execute("DELETE FROM matches WHERE post_id = ?", (post_id,))
+                    changed += 1
+            for post_id, match in wanted.items():
+                evidence = json.dumps(match.evidence, ensure_ascii=False, sort_keys=True)
+                cursor = self.db.execute(
+                    "INSERT INTO matches (post_id, article_id, stage, score, evidence, decided_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (post_id) DO UPDATE SET "
+                    "article_id = excluded.article_id, stage = excluded.stage, "
+                    "score = excluded.score, evidence = excluded.evidence, "
+                    "decided_at = excluded.decided_at "
+                    "WHERE article_id != excluded.article_id OR stage != excluded.stage "
+                    "OR score != excluded.score OR evidence != excluded.evidence",
+                    (post_id, match.article_id, match.stage, match.score, evidence, stamp),
+                )
+                changed += cursor.rowcount
+        return changed
+
+    def match_for_post(self, post_id: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM matches WHERE post_id = ?", (post_id,)).fetchone()
+
+    def relays(self, article_id: int) -> list[sqlite3.Row]:
+        """Posts linked to an article, oldest first, with the link's stage, score and evidence."""
+        return self.db.execute(
+            "SELECT p.*, m.stage, m.score, m.evidence, c.title AS channel_title "
+            "FROM matches m JOIN posts p ON p.id = m.post_id "
+            "LEFT JOIN channels c ON c.username = p.channel "
+            "WHERE m.article_id = ? ORDER BY p.posted_at, p.channel, p.message_id",
+            (article_id,),
+        ).fetchall()
+
+    # --- overview ----------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, Any]:
+        totals = {table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                  for table in ("posts", "channels", "articles", "matches")}
+        totals["links_by_stage"] = dict(
+            self.db.execute("SELECT stage, count(*) FROM matches GROUP BY stage").fetchall())
+        return totals
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def open_store(path: str | Path | None = None) -> Store:
+    """Open (creating and migrating if needed) the store at path, or at the configured default."""
+    return Store(path or default_db_path())
