@@ -1,0 +1,38 @@
+"""Small builders of model records for tests of the store, linking and dossiers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from newstrace.model import Article, Link, Post
+
+SOURCE_URL = "https://www.gull-gazette.example/2025/03/14/ferry-fares-frozen-for-islanders-a77"
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def article(url: str = SOURCE_URL, **fields) -> Article:
+    values = dict(
+        title="Ferry fares frozen for islanders until 2026",
+        paragraphs=[
+            "The island ferry company will freeze fares for residents until March 2026, "
+            "the transport board announced on Friday.",
+            "Board chair Ingrid Solberg said the freeze would cost 2.4 million crowns a year.",
+            "Tourist fares will still rise by 6 percent in May.",
+        ],
+        published_at=utc("2025-03-14T08:00:00"),
+        language="en",
+        site_name="Gull Gazette",
+        links=[Link("https://www.gull-gazette.example/2025/02/01/ferry-timetable-a12", "Timetable", "related")],
+        raw=b"<html>saved page</html>",
+    )
+    values.update(fields)
+    return Article(url=url, **values)
+
+
+def post(channel: str, message_id: int, text: str = "", *, links: list[Link] | None = None,
+         at: str = "2025-03-14T09:00:00", **fields) -> Post:
+    return Post(channel=channel, message_id=message_id, posted_at=utc(at), text=text,
+                links=links or [], **fields)
