@@ -54,21 +54,31 @@ HTTP_MAX_REDIRECTS = 5        # every hop is checked against the private-address
 
 # --- extract/html.py, extract/links.py, extract/language.py ------------------------------------
 HTML_CONTENT_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
+MIN_ARTICLE_CHARS = 80        # less main text than this is a login, index or error page, not an article
 HTML_SNIFF_BYTES = 4096       # how much of a page is read for <meta charset> and the binary check
 # class/id/aria-label/heading words that mark a page's related-article block
-RELATED_MARKERS = ("related", "read-more", "readmore", "read more", "see-also", "see also", "more-stories",
-                   "more stories", "читайте также", "по теме", "смотрите также", "читайте також")
+RELATED_MARKERS = ("related", "read-more", "readmore", "read more", "see-also", "see also", "read-also",
+                   "читайте также", "по теме", "смотрите также", "читайте також")
 # paragraph openers that introduce an inline related link ("Related article: ...")
 RELATED_LEADS = ("related article", "related", "read more", "see also", "read also",
                  "читайте также", "читайте також", "по теме", "смотрите также")
 # ISO 639-1 codes lingua chooses among (fewer = faster and fewer confusions)
 LANGUAGES = ("ru", "uk", "en", "de", "fr", "es", "it", "pt", "pl", "be", "kk", "tr", "zh", "ja", "ar", "he",
              "bg", "sr", "cs", "nl", "ro", "hu", "hy", "ka", "az", "lt", "lv", "et", "fi", "sv", "fa", "hi")
-# low-accuracy (trigram) mode: ~20 MB and 0.1 s to load instead of ~300 MB and 4 s; as accurate from
-# ~80 characters on (events-dev: .98 vs .99 at 80 chars, .92 vs .97 at 40)
+# low-accuracy (trigram) mode: with these languages its models take ~40 MB and 0.4 s to load on first
+# use instead of ~650 MB and 9 s; as accurate from ~80 characters on (events-dev: .98 vs .99 at 80
+# chars, .92 vs .97 at 40)
 LANGUAGE_LOW_ACCURACY = True
 LANGUAGE_MIN_LETTERS = 15     # below this many letters no language is claimed
 LANGUAGE_SAMPLE_CHARS = 3000  # an article's language is read from its title and first characters
 
 # --- collect/web.py ----------------------------------------------------------------------------
-FEED_CONTENT_MARKERS = (b"<rss", b"<feed", b"<rdf:rdf", b"<urlset", b"<sitemapindex")
+SITEMAP_MAX_FILES = 50        # sitemap files one collect_sitemap call may fetch (indexes included)
+
+# --- collect/pdf.py ----------------------------------------------------------------------------
+PDF_CHROME_BAND = 0.07        # share of the page height, top and bottom, where a browser prints header/footer
+PDF_SEGMENT_GAP_EM = 3.0      # a horizontal gap this many font sizes wide splits a line (date | title)
+PDF_PARAGRAPH_STEP = 1.3      # a line step this much above the usual leading starts a new paragraph
+PDF_INDENT_PT = 6.0           # a first line indented this far starts a new paragraph
+PDF_PRINT_DATE_FORMATS = ("%m/%d/%y, %I:%M %p", "%m/%d/%Y, %I:%M %p", "%d.%m.%Y, %H:%M", "%d/%m/%Y, %H:%M",
+                          "%Y-%m-%d, %H:%M", "%m/%d/%y, %H:%M")
