@@ -45,10 +45,23 @@ def test_collect_url_follows_redirects_and_keeps_the_final_url(http_server, fetc
     assert article.related_links[0].anchor == "Kestrel Port Container Volumes Recover"
 
 
+def test_collect_url_reads_a_pdf_and_keeps_the_asked_url_as_alias(http_server, fetcher):
+    printed = (Path(__file__).parent / "fixtures" / "pdf" / "lighthouse-museum-reopens.pdf").read_bytes()
+    final = http_server.route("/2025/05/02/lighthouse.pdf", printed, content_type="application/pdf")
+    start = http_server.route("/short/lh", b"", status=301, headers={"Location": final})
+    article = collect_url(fetcher, start)
+    assert article.raw_type == "application/pdf" and article.raw == printed
+    assert article.url == final and article.aliases == [start]
+    assert len(article.paragraphs) > 3
+    broken = http_server.route("/broken.pdf", b"%PDF-1.7\n...", content_type="application/pdf")
+    with pytest.raises(InputError, match="broken.pdf"):
+        collect_url(fetcher, broken)
+
+
 def test_collect_url_rejects_non_html_and_empty_pages(http_server, fetcher):
-    pdf = http_server.route("/print.pdf", b"%PDF-1.7\n...", content_type="application/pdf")
+    image = http_server.route("/pic.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, content_type="image/png")
     with pytest.raises(InputError, match="not an HTML page"):
-        collect_url(fetcher, pdf)
+        collect_url(fetcher, image)
     empty = http_server.route("/empty", b"")
     with pytest.raises(InputError, match="empty page"):
         collect_url(fetcher, empty)

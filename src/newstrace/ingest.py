@@ -171,7 +171,15 @@ def _add_article(store: Store, article: Article, result: IngestResult) -> None:
 def import_html(store: Store, path: str, *, url: str) -> IngestResult:
     """A saved article page, with the URL it was published at."""
     result = IngestResult()
-    _each([path], result, lambda p: _add_article(store, extract_article(read_input(p), url), result), None)
+
+    def one(file: str) -> None:
+        try:
+            article = extract_article(read_input(file), url)
+        except InputError as error:
+            raise InputError(file, error.problem) from None
+        _add_article(store, article, result)
+
+    _each([path], result, one, None)
     return _finish(store, result)
 
 

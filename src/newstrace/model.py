@@ -69,7 +69,8 @@ class Post:
 class Article:
     """A news article as extracted from its page (HTML or PDF).
 
-    raw keeps the bytes exactly as fetched so that extraction can be redone later.
+    raw keeps the bytes exactly as fetched so that extraction can be redone later; aliases are
+    other addresses of the same article (the URL asked for before a redirect).
     """
 
     url: str
@@ -85,6 +86,7 @@ class Article:
     raw: bytes = b""
     raw_type: str = "text/html"
     warnings: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:

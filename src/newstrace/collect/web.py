@@ -15,20 +15,26 @@ from trafilatura.utils import handle_compressed_file
 
 from newstrace import config
 from newstrace.collect.http import Fetcher
+from newstrace.collect.pdf import parse_pdf
 from newstrace.errors import InputError
 from newstrace.extract.html import extract_article
 from newstrace.model import Article
 
 def collect_url(fetcher: Fetcher, url: str) -> Article:
-    """Fetch one article page and extract it; Article.url is the address after redirects.
+    """Fetch one article page (HTML or PDF) and extract it; Article.url is the address after
+    redirects and the address asked for stays a key of the article.
 
     Raises FetchError when the page cannot be fetched, InputError when it is no article page.
     """
     response = fetcher.get(url)
-    article = extract_article(response.content, response.url,
-                              content_type=response.headers.get("content-type"))
+    if response.content_type == "application/pdf" or response.content.startswith(b"%PDF-"):
+        article = parse_pdf(response.content, response.url, url=response.url)
+    else:
+        article = extract_article(response.content, response.url,
+                                  content_type=response.headers.get("content-type"))
     if response.url != url:
         article.warnings.append(f"redirected from {url}")
+        article.aliases.append(url)
     return article
 
 

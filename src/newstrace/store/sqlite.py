@@ -234,7 +234,7 @@ class Store:
     def add_article(self, article: Article) -> tuple[int, str]:
         """Insert or update one article with its raw bytes; returns (id, new|updated|unchanged)."""
         key = url_key(article.canonical_url or article.url)
-        keys = list(dict.fromkeys(url_key(u) for u in (article.canonical_url, article.url) if u))
+        keys = list(dict.fromkeys(url_key(u) for u in (article.canonical_url, article.url, *article.aliases) if u))
         text = article.text
         digest = content_hash(article.title, text, iso(article.published_at) or "",
                               *(f"{link.kind} {link.url}" for link in article.links))
