@@ -49,7 +49,15 @@ def _progress(total: int | None, label: str) -> Iterator[Callable[[int], None]]:
 
 
 def _store(ctx: click.Context) -> Store:
-    return ctx.obj["store"]
+    """The store named by --db, opened on first use so that --help never creates one."""
+    root = ctx.find_root()
+    if "store" not in root.obj:
+        try:
+            root.obj["store"] = root.with_resource(open_store(root.obj["db"]))
+        except NewstraceError as error:
+            _fail(str(error))
+            sys.exit(1)
+    return root.obj["store"]
 
 
 def _fetcher(allow_private: bool, delay: float | None) -> Fetcher:
@@ -84,12 +92,6 @@ def main(ctx: click.Context, db: str) -> None:
     """Trace Telegram posts to the articles they relay and keep a dossier per article."""
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
-    if ctx.invoked_subcommand not in (None, "demo"):
-        try:
-            ctx.obj["store"] = ctx.with_resource(open_store(db))
-        except NewstraceError as error:
-            _fail(str(error))
-            sys.exit(1)
 
 
 @main.group()
