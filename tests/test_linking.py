@@ -30,10 +30,13 @@ def test_url_variants_in_text_hidden_links_and_previews_link_to_the_article(stor
         post("a", 3, "", preview=LinkPreview(SOURCE_URL + "#top", "Gull Gazette"),
              links=[Link(SOURCE_URL + "#top", "", "preview")]),
         post("a", 4, "Unrelated", links=[Link("https://elsewhere.example/story")]),
+        post("a", 6, "Тарифы", links=[Link(SOURCE_URL, "Gull Gazette", "hidden")],
+             forwarded_from_name="Паромы сегодня"),
         post("a", 5, "No link at all"),
     ])
     report = link_by_evidence(store)
-    assert report.by_stage == {"url": 3}
+    assert report.by_stage == {"url": 4}
+    assert _match(store, "a", 6)[2]["credit"] == "forward (hyperlink)"
     assert _match(store, "a", 1)[:2] == ("url", article_id)
     stage, _, evidence = _match(store, "a", 2)
     assert evidence["credit"] == "hyperlink" and evidence["anchor"] == "Gull Gazette"

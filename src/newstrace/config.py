@@ -47,7 +47,7 @@ FORWARD_LINK_SCORE_FACTOR = 0.98   # a forward inherits its original's link, sli
 POINTER_CHAIN_MAX = 10             # forwards of forwards are followed this deep
 
 # --- dossier ---------------------------------------------------------------------------------
-ALIGN_MIN_OVERLAP = 0.05           # below this share of shared words a relay goes after the last paragraph
+ALIGN_MIN_OVERLAP = 0.05           # below this share of shared words a relay is placed after the lead
 
 # --- collect/http.py ---------------------------------------------------------------------------
 HTTP_MAX_REDIRECTS = 5        # every hop is checked against the private-address guard again

@@ -36,7 +36,8 @@ class LinkReport:
 def url_matches(store: Store) -> dict[tuple[str, int], Match]:
     """Posts that carry a URL of a stored article, in text, hidden link or preview card."""
     rows = store.db.execute(
-        "SELECT p.channel, p.message_id, l.position, l.url, l.anchor, l.kind, u.article_id "
+        "SELECT p.channel, p.message_id, p.forwarded_from, p.forwarded_from_name, "
+        "l.position, l.url, l.anchor, l.kind, u.article_id "
         "FROM post_links l JOIN article_urls u ON u.url_key = l.url_key "
         "JOIN posts p ON p.id = l.post_id ORDER BY p.id, l.position"
     ).fetchall()
@@ -53,6 +54,9 @@ def url_matches(store: Store) -> dict[tuple[str, int], Match]:
         }
         if others:
             evidence["also_links_articles"] = others
+        origin = best["forwarded_from"] or best["forwarded_from_name"]
+        if origin:
+            evidence.update(forwarded_from=origin, credit=f"forward ({evidence['credit']})")
         matches[(channel, message_id)] = Match(
             channel, message_id, best["article_id"], "url",
             config.URL_LINK_SCORE.get(best["kind"], min(config.URL_LINK_SCORE.values())), evidence)
