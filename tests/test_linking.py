@@ -35,7 +35,7 @@ def test_url_variants_in_text_hidden_links_and_previews_link_to_the_article(stor
         post("a", 5, "No link at all"),
     ])
     report = link_by_evidence(store)
-    assert report.by_stage == {"url": 4}
+    assert report.by_stage == {"url": 4, "forward": 0, "mention": 0}
     assert _match(store, "a", 6)[2]["credit"] == "forward (hyperlink)"
     assert _match(store, "a", 1)[:2] == ("url", article_id)
     stage, _, evidence = _match(store, "a", 2)
@@ -46,9 +46,9 @@ def test_url_variants_in_text_hidden_links_and_previews_link_to_the_article(stor
 
 def test_a_link_posted_before_its_article_is_collected_links_later(store):
     store.add_posts([post("a", 1, "", links=[Link(SOURCE_URL)])])
-    assert link_by_evidence(store).by_stage == {}
+    assert sum(link_by_evidence(store).by_stage.values()) == 0
     store.add_article(article())
-    assert link_by_evidence(store).by_stage == {"url": 1}
+    assert link_by_evidence(store).by_stage["url"] == 1
 
 
 def test_forwards_and_mentions_inherit_the_source_through_chains(store):

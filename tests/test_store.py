@@ -60,7 +60,7 @@ def test_an_edited_post_keeps_its_earlier_text(store):
 def test_a_failing_batch_leaves_no_half_written_posts(store):
     good = post("gull_news", 1, "fine")
     broken = post("gull_news", 2, "broken")
-    broken.posted_at = None  # violates NOT NULL on the second insert
+    broken.message_id = None  # violates NOT NULL on the second insert
     with pytest.raises(sqlite3.IntegrityError):
         store.add_posts([good, broken])
     assert store.counts()["posts"] == 0

@@ -20,6 +20,7 @@ from newstrace import __version__, config, ingest
 from newstrace.collect.http import Fetcher
 from newstrace.demo import run_demo
 from newstrace.errors import NewstraceError
+from newstrace.evaluate import run_eval
 from newstrace.match.evidence_links import link_by_evidence
 from newstrace.report.dossier import build_dossier, find_article, render_text
 from newstrace.report.export import export_dossiers
@@ -242,6 +243,27 @@ def export_dossiers_command(ctx: click.Context, directory: str, fmt: str, includ
     """One file per source article, named NNN_<16 hex digits>.txt like the reference dossier."""
     written = export_dossiers(_store(ctx), Path(directory), fmt=fmt, include_unrelayed=include_unrelayed)
     click.echo(f"{len(written)} dossiers written to {directory}", err=True)
+
+
+@main.command("eval")
+@click.option("--articles", required=True, help="articles.jsonl of a task folder (make_tasks.py).")
+@click.option("--posts", required=True, help="posts.jsonl of the same task folder.")
+@click.option("--predictions", required=True, help="Where to write the predictions for score.py.")
+@click.option("--store", "store_path", default="newstrace-eval.db", show_default=True,
+              help="The fresh store the evaluation builds (replaced on every run).")
+@click.option("--embedding-cache", default=None, help="A store file whose cached vectors are reused and grown.")
+@click.option("--no-semantic", is_flag=True, help="Only the URL and forward steps (an ablation).")
+def eval_command(articles: str, posts: str, predictions: str, store_path: str,
+                 embedding_cache: str | None, no_semantic: bool) -> None:
+    """Ingest an evaluation corpus into a fresh store, trace every post, write predictions."""
+    try:
+        report, seconds = run_eval(articles, posts, predictions, store_path=store_path,
+                                   semantic=not no_semantic, embedding_cache=embedding_cache)
+    except NewstraceError as error:
+        _fail(str(error))
+        sys.exit(1)
+    timing = ", ".join(f"{name} {value:.1f}s" for name, value in seconds.items())
+    click.echo(f"links: {report}; {timing}; predictions: {predictions}", err=True)
 
 
 @main.command()

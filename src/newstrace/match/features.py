@@ -1,0 +1,110 @@
+"""What a careful reader checks when two texts in any language might report the same event:
+the numbers, the calendar dates and the names they share or contradict.
+
+Everything here is cheap (regular expressions and set arithmetic) so it can run on every
+candidate pair; the embedding similarity only narrows the candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from unidecode import unidecode
+
+from newstrace import config
+
+_MONTHS: dict[str, int] = {}
+for _number, _stems in enumerate(config.MONTH_STEMS, start=1):
+    for _stem in _stems:
+        _MONTHS[_stem] = _number
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY_MONTH = re.compile(rf"\b([0-3]?\d)(?:-?(?:го|e|ое|th|st|nd|rd))?\s+({_MONTH_RE})\w*", re.I)
+_MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\w*\.?\s+([0-3]?\d)(?:st|nd|rd|th)?\b", re.I)
+_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+(?:[.,]\d+)?)(?![\w])")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.U)
+
+
+def _number_value(raw: str) -> str:
+    """One spelling per number: 1 000 / 1,000 / 1.000 -> 1000; 4,25 and 4.25 -> 4.25."""
+    text = raw.replace("\u00a0", " ").replace("\u202f", " ")
+    if re.fullmatch(r"\d{1,3}(?:[ .,]\d{3})+", text):
+        text = re.sub(r"[ .,]", "", text)
+    return f"{float(text.replace(',', '.')):g}"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The checkable facts of one text."""
+
+    numbers: frozenset[str]
+    years: frozenset[int]
+    dates: frozenset[tuple[int, int]]
+    names: frozenset[str]
+
+
+def _name_key(word: str) -> str:
+    """A transliteration-tolerant key of a name: Latin letters, consonant skeleton, first 4."""
+    latin = unidecode(word).lower()
+    if len(latin) > 1 and latin[0] == "u" and latin[1] in "aeiou":
+        latin = "v" + latin[1:]
+    for a, b in config.NAME_SOUND_RULES:
+        latin = latin.replace(a, b)
+    skeleton = re.sub(r"[^a-z]", "", latin)
+    skeleton = skeleton[0:1] + re.sub(r"[aeiouy]", "", skeleton[1:])
+    skeleton = re.sub(r"(.)\1+", r"\1", skeleton)
+    return skeleton[: config.NAME_KEY_CHARS]
+
+
+@lru_cache(maxsize=200_000)
+def facts(text: str) -> Facts:
+    """Numbers, years, day-month dates and name keys mentioned in a text."""
+    numbers: set[str] = set()
+    years: set[int] = set()
+    dates: set[tuple[int, int]] = set()
+    for match in _DAY_MONTH.finditer(text):
+        day = int(match.group(1))
+        if 1 <= day <= 31:
+            dates.add((_MONTHS[_month_stem(match.group(2))], day))
+    for match in _MONTH_DAY.finditer(text):
+        day = int(match.group(2))
+        if 1 <= day <= 31:
+            dates.add((_MONTHS[_month_stem(match.group(1))], day))
+    date_days = {str(day) for _, day in dates}
+    for match in _NUMBER.finditer(text):
+        value = _number_value(match.group(1))
+        if re.fullmatch(r"(19|20)\d\d", value):
+            years.add(int(value))
+        elif value not in date_days:
+            numbers.add(value)
+    names = set()
+    for match in _WORD.finditer(text):
+        word = match.group(0)
+        if len(word) < 2 or not word[0].isupper():
+            continue
+        if word.isupper() and len(word) <= 5:
+            names.add(config.ACRONYM_ALIASES.get(word.lower(), word.lower()))
+            continue
+        key = _name_key(word)
+        if len(key) >= 2:
+            names.add(key)
+    return Facts(frozenset(numbers), frozenset(years), frozenset(dates), frozenset(names))
+
+
+def _month_stem(word: str) -> str:
+    lowered = word.lower()
+    for stem in sorted(_MONTHS, key=len, reverse=True):
+        if lowered.startswith(stem):
+            return stem
+    raise KeyError(word)
+
+
+def day_distance(a: tuple[int, int], b: date) -> int:
+    """Days between a day-month mention and a date, the mention taken in the date's year."""
+    try:
+        mentioned = date(b.year, *a)
+    except ValueError:
+        return 999
+    return abs((mentioned - b).days)

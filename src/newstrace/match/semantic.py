@@ -1,0 +1,189 @@
+"""The semantic step of the cascade: a post with no URL or forward is matched to the article it
+retells, in any language, or left unlinked.
+
+Candidates are the articles inside a time window around the post (articles of unknown date stay
+in), ranked by multilingual embedding similarity of the post to each article's title and lead.
+The best candidates are then checked as a reader would: do the dates, numbers and names agree?
+A logistic model (weights in newstrace/data/linker_model.json, fitted on the dev split by
+tools/train_linker.py) turns similarity and checks into one probability; below the model's
+threshold the post stays unlinked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from newstrace import config
+from newstrace.extract.urls import url_date
+from newstrace.match.embed import Embedder, embed_cached, get_embedder
+from newstrace.match.features import Facts, day_distance, facts
+from newstrace.model import Match
+from newstrace.store.sqlite import Store, parse_iso
+
+
+@dataclass
+class LinkerModel:
+    """Logistic weights over named features, and the probability below which nothing is linked."""
+
+    features: list[str]
+    coef: list[float]
+    intercept: float
+    threshold: float
+
+    def probability(self, values: dict[str, float]) -> float:
+        z = self.intercept + sum(w * values.get(name, 0.0) for name, w in zip(self.features, self.coef))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    @classmethod
+    def load(cls) -> LinkerModel:
+        text = resources.files("newstrace.data").joinpath(config.LINKER_MODEL).read_text(encoding="utf-8")
+        return cls(**json.loads(text))
+
+
+@dataclass
+class Pool:
+    """The articles a post may relay, with what the checks need, computed once per linking run."""
+
+    ids: list[int]
+    languages: np.ndarray
+    dates: list[date | None]
+    facts: list[Facts]
+    vectors: np.ndarray
+    name_df: Counter
+
+
+def article_view(title: str, text: str) -> str:
+    """What an article is embedded by: its title and lead."""
+    return f"{title}\n{text}"[: config.ARTICLE_VIEW_CHARS]
+
+
+def _article_date(row: Any) -> date | None:
+    published = parse_iso(row["published_at"])
+    if published:
+        return published.date()
+    from_url = url_date(row["url"])
+    return date.fromisoformat(from_url) if from_url else None
+
+
+def load_pool(store: Store, embedder: Embedder) -> Pool:
+    rows = store.db.execute(
+        "SELECT id, url, title, text, language, published_at FROM articles ORDER BY id").fetchall()
+    views = [article_view(row["title"], row["text"]) for row in rows]
+    article_facts = [facts(f"{row['title']}\n{row['text']}") for row in rows]
+    return Pool(
+        ids=[row["id"] for row in rows],
+        languages=np.array([row["language"] or "" for row in rows]),
+        dates=[_article_date(row) for row in rows],
+        facts=article_facts,
+        vectors=embed_cached(store, embedder, views, query=False),
+        name_df=Counter(name for item in article_facts for name in item.names),
+    )
+
+
+def _in_window(post_day: date | None, article_day: date | None) -> bool:
+    if post_day is None or article_day is None:
+        return True
+    return (post_day - timedelta(days=config.WINDOW_BEFORE_DAYS) <= article_day
+            <= post_day + timedelta(days=config.WINDOW_AFTER_DAYS))
+
+
+def candidate_features(pool: Pool, text: str, vector: np.ndarray,
+                       post_day: date | None) -> list[tuple[int, dict[str, float], dict[str, Any]]]:
+    """(pool index, feature values, evidence) for the post's best candidates."""
+    allowed = np.array([_in_window(post_day, day) for day in pool.dates], dtype=bool)
+    if not allowed.any():
+        return []
+    sims = pool.vectors @ vector
+    sims = np.where(allowed, sims, -1.0)
+    best_all = float(sims.max())
+    stats = {}
+    for language in set(pool.languages[allowed]):
+        group = sims[allowed & (pool.languages == language)]
+        stats[language] = (float(group.max()), float(group.mean()), float(group.std()) + 1e-6)
+    post = facts(text)
+    total_idf = sum(_idf(pool, name) for name in post.names) or 1.0
+    order = np.argsort(-sims)[: config.SEMANTIC_TOP_K]
+    found = []
+    for index in order:
+        if not allowed[index]:
+            break
+        top, mean, spread = stats[pool.languages[index]]
+        other = pool.facts[index]
+        day = pool.dates[index]
+        values = {"cos": float(sims[index]), "margin_lang": float(sims[index]) - top,
+                  "z_lang": (float(sims[index]) - mean) / spread, "margin_all": float(sims[index]) - best_all}
+        values.update(_date_features(post, other, post_day, day))
+        shared_numbers = post.numbers & other.numbers
+        shared_names = post.names & other.names
+        values.update(
+            num_shared=min(len(shared_numbers), 3) / 3,
+            num_missing=(len(post.numbers - other.numbers) / len(post.numbers)) if post.numbers else 0.0,
+            year_conflict=float(bool(post.years) and bool(other.years) and not post.years & other.years),
+            name_share=len(shared_names) / max(1, len(post.names)),
+            name_shared=min(len(shared_names), 5) / 5,
+            name_idf_share=sum(_idf(pool, name) for name in shared_names) / total_idf,
+        )
+        evidence = {"similarity": round(float(sims[index]), 4),
+                    "shared_numbers": sorted(shared_numbers), "shared_names": sorted(shared_names),
+                    "shared_dates": sorted(f"{m:02d}-{d:02d}" for m, d in post.dates & other.dates)}
+        found.append((int(index), values, evidence))
+    return found
+
+
+def _idf(pool: Pool, name: str) -> float:
+    return math.log((len(pool.ids) + 1) / (pool.name_df.get(name, 0) + 1))
+
+
+def _date_features(post: Facts, other: Facts, post_day: date | None, day: date | None) -> dict[str, float]:
+    values: dict[str, float] = {"gap_known": 0.0, "gap": 0.0, "gap_le1": 0.0, "gap_gt3": 0.0}
+    if post_day and day:
+        gap = abs((post_day - day).days)
+        values.update(gap_known=1.0, gap=min(gap, 30) / 30, gap_le1=float(gap <= 1), gap_gt3=float(gap > 3))
+    shared = post.dates & other.dates
+    values["date_shared"] = float(bool(shared))
+    values["date_conflict"] = float(bool(post.dates) and bool(other.dates) and not shared)
+    values["pmention_vs_adate"] = (min(min(day_distance(d, day) for d in post.dates), 30) / 30
+                                   if post.dates and day else 0.0)
+    values["amention_vs_pdate"] = (min(min(day_distance(d, post_day) for d in other.dates), 30) / 30
+                                   if other.dates and post_day else 0.0)
+    return values
+
+
+def link_semantic(store: Store, *, embedder: Embedder | None = None,
+                  model: LinkerModel | None = None) -> list[Match]:
+    """Decide a source for every post that the URL and forward steps left unlinked."""
+    embedder = embedder or get_embedder()
+    model = model or LinkerModel.load()
+    posts = store.db.execute(
+        "SELECT p.id, p.channel, p.message_id, p.text, p.posted_at FROM posts p "
+        "LEFT JOIN matches m ON m.post_id = p.id AND m.stage != 'semantic' "
+        "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 ORDER BY p.id").fetchall()
+    if not posts:
+        return []
+    pool = load_pool(store, embedder)
+    if not pool.ids:
+        return []
+    vectors = embed_cached(store, embedder, [row["text"] for row in posts], query=True)
+    decided = []
+    for row, vector in zip(posts, vectors):
+        posted = parse_iso(row["posted_at"])
+        best = None
+        for index, values, evidence in candidate_features(pool, row["text"], vector,
+                                                          posted.date() if posted else None):
+            probability = model.probability(values)
+            if best is None or probability > best[0]:
+                best = (probability, index, evidence)
+        if best and best[0] >= model.threshold:
+            probability, index, evidence = best
+            evidence["credit"] = None
+            decided.append(Match(row["channel"], row["message_id"], pool.ids[index], "semantic",
+                                 round(probability, 4), evidence))
+    return decided
