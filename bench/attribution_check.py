@@ -108,8 +108,13 @@ def named(posts: list) -> None:
     if not LABELS.exists():
         print("named: no labels file; run with --dump-sample to write one")
         return
-    labels = json.loads(LABELS.read_text())["posts"]
     by_id = {post_id(p): p for p in posts}
+    for name, labels in json.loads(LABELS.read_text()).items():
+        if isinstance(labels, dict):
+            score_named(name, labels, by_id)
+
+
+def score_named(name: str, labels: dict, by_id: dict) -> None:
     tp = fp = fn = 0
     errors = []
     for pid, gold in labels.items():
@@ -120,7 +125,7 @@ def named(posts: list) -> None:
         if got != set(gold):
             errors.append((pid, sorted(got - set(gold)), sorted(set(gold) - got)))
     precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-    print(f"named (hand-labelled {len(labels)} posts, {tp + fn} credits): precision {precision:.3f}, "
+    print(f"named, {name} (hand-labelled {len(labels)} posts, {tp + fn} credits): precision {precision:.3f}, "
           f"recall {recall:.3f} (tp {tp}, fp {fp}, fn {fn})")
     for pid, extra, lost in errors:
         print(f"   {pid}: wrong {extra} missed {lost}")

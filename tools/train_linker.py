@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from newstrace import config
+from newstrace.extract.language import detect_language
 from newstrace.evaluate import fresh_store, load_task, read_jsonl, share_embeddings
 from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.evidence_links import link_by_evidence
@@ -44,7 +45,8 @@ def task_rows(folder: Path, cache: Path) -> tuple[list[dict], list[bool], list[i
             posted = parse_iso(post["posted_at"])
             sources = gold[run.post_ids[post["message_id"]]]
             for index, values, _ in candidate_features(pool, post["text"], vector,
-                                                       posted.date() if posted else None):
+                                                       posted.date() if posted else None,
+                                                       detect_language(post["text"])):
                 rows.append(values)
                 labels.append(run.article_ids.get(pool.ids[index]) in sources)
                 groups.append(hash((str(folder), post["message_id"])))

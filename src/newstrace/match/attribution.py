@@ -88,7 +88,7 @@ def _cue_regexes() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
 
 _BEFORE, _AFTER, _PROMO = _cue_regexes()
 _DASH_BEFORE = re.compile(r"(?:[—–|]|\s-|\()\s*[«\"“]?$")
-_DASH_AFTER = re.compile(r"^[»\"”]?\s*(?:\)|\||\.?\s*$|\.\s*\n|\n)")
+_DASH_AFTER = re.compile(r"^[»\"”]?\s*(?:\)|\||\.?\s*$|\.\s|\n)")
 _LINE_START = re.compile(r"(?:^|\n)[^\w\n]*$")
 _COLON_AFTER = re.compile(r"^[»\"”]?\s*:")
 _CHAIN_GAP = re.compile(r"^[»\"”]?\s*(?:,|(?i:и|и\s+агентство|and|та|і|й|&|/))\s*[«\"“]?\s*$")

@@ -23,7 +23,9 @@ for _number, _stems in enumerate(config.MONTH_STEMS, start=1):
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY_MONTH = re.compile(rf"\b([0-3]?\d)(?:-?(?:го|e|ое|th|st|nd|rd))?\s+({_MONTH_RE})\w*", re.I)
 _MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\w*\.?\s+([0-3]?\d)(?:st|nd|rd|th)?\b", re.I)
-_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+(?:[.,]\d+)?)(?![\w])")
+_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+(?:[.,]\d+)?)(?![\d])")
+_ORDINALS: dict[str, int] = {stem: number for number, stems in config.ORDINAL_STEMS.items() for stem in stems}
+_ORDINAL = re.compile(r"\b(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\w*", re.I)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.U)
 
 
@@ -40,6 +42,7 @@ class Facts:
     """The checkable facts of one text."""
 
     numbers: frozenset[str]
+    ordinals: frozenset[int]
     years: frozenset[int]
     dates: frozenset[tuple[int, int]]
     names: frozenset[str]
@@ -79,6 +82,8 @@ def facts(text: str) -> Facts:
             years.add(int(value))
         elif value not in date_days:
             numbers.add(value)
+    ordinals = {_ORDINALS[_longest_stem(m.group(1).lower(), _ORDINALS)] for m in _ORDINAL.finditer(text)}
+    ordinals |= {int(m.group(1)) for m in re.finditer(r"\b(\d{1,2})(?:st|nd|rd|th|-?(?:й|я|е|го|му|ий|ой))\b", text)}
     names = set()
     for match in _WORD.finditer(text):
         word = match.group(0)
@@ -90,15 +95,18 @@ def facts(text: str) -> Facts:
         key = _name_key(word)
         if len(key) >= 2:
             names.add(key)
-    return Facts(frozenset(numbers), frozenset(years), frozenset(dates), frozenset(names))
+    return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(dates), frozenset(names))
+
+
+def _longest_stem(word: str, stems: dict[str, int]) -> str:
+    for stem in sorted(stems, key=len, reverse=True):
+        if word.startswith(stem):
+            return stem
+    raise KeyError(word)
 
 
 def _month_stem(word: str) -> str:
-    lowered = word.lower()
-    for stem in sorted(_MONTHS, key=len, reverse=True):
-        if lowered.startswith(stem):
-            return stem
-    raise KeyError(word)
+    return _longest_stem(word.lower(), _MONTHS)
 
 
 def day_distance(a: tuple[int, int], b: date) -> int:

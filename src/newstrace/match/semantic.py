@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from newstrace import config
+from newstrace.extract.language import detect_language
 from newstrace.extract.urls import url_date
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.features import Facts, day_distance, facts
@@ -95,8 +96,8 @@ def _in_window(post_day: date | None, article_day: date | None) -> bool:
             <= post_day + timedelta(days=config.WINDOW_AFTER_DAYS))
 
 
-def candidate_features(pool: Pool, text: str, vector: np.ndarray,
-                       post_day: date | None) -> list[tuple[int, dict[str, float], dict[str, Any]]]:
+def candidate_features(pool: Pool, text: str, vector: np.ndarray, post_day: date | None,
+                       post_language: str | None) -> list[tuple[int, dict[str, float], dict[str, Any]]]:
     """(pool index, feature values, evidence) for the post's best candidates."""
     allowed = np.array([_in_window(post_day, day) for day in pool.dates], dtype=bool)
     if not allowed.any():
@@ -118,8 +119,11 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray,
         top, mean, spread = stats[pool.languages[index]]
         other = pool.facts[index]
         day = pool.dates[index]
+        same = float(pool.languages[index] == post_language)
         values = {"cos": float(sims[index]), "margin_lang": float(sims[index]) - top,
-                  "z_lang": (float(sims[index]) - mean) / spread, "margin_all": float(sims[index]) - best_all}
+                  "z_lang": (float(sims[index]) - mean) / spread, "margin_all": float(sims[index]) - best_all,
+                  "same_lang": same, "same_lang_cos": same * float(sims[index]),
+                  "same_lang_margin": same * (float(sims[index]) - top)}
         values.update(_date_features(post, other, post_day, day))
         shared_numbers = post.numbers & other.numbers
         shared_names = post.names & other.names
@@ -127,6 +131,10 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray,
             num_shared=min(len(shared_numbers), 3) / 3,
             num_missing=(len(post.numbers - other.numbers) / len(post.numbers)) if post.numbers else 0.0,
             year_conflict=float(bool(post.years) and bool(other.years) and not post.years & other.years),
+            num_conflict=float(bool(post.numbers) and bool(other.numbers) and not shared_numbers),
+            ordinal_shared=float(bool(post.ordinals & other.ordinals)),
+            ordinal_conflict=float(bool(post.ordinals) and bool(other.ordinals)
+                                   and not post.ordinals & other.ordinals),
             name_share=len(shared_names) / max(1, len(post.names)),
             name_shared=min(len(shared_names), 5) / 5,
             name_idf_share=sum(_idf(pool, name) for name in shared_names) / total_idf,
@@ -177,7 +185,8 @@ def link_semantic(store: Store, *, embedder: Embedder | None = None,
         posted = parse_iso(row["posted_at"])
         best = None
         for index, values, evidence in candidate_features(pool, row["text"], vector,
-                                                          posted.date() if posted else None):
+                                                          posted.date() if posted else None,
+                                                          detect_language(row["text"])):
             probability = model.probability(values)
             if best is None or probability > best[0]:
                 best = (probability, index, evidence)
