@@ -22,8 +22,7 @@ from newstrace.extract.language import detect_language
 from newstrace.evaluate import fresh_store, load_task, read_jsonl, share_embeddings
 from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.evidence_links import link_by_evidence
-from newstrace.match.semantic import candidate_features, load_pool
-from newstrace.store.sqlite import parse_iso
+from newstrace.match.semantic import candidate_features, load_pool, post_day
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "newstrace" / "data" / config.LINKER_MODEL
 
@@ -42,10 +41,9 @@ def task_rows(folder: Path, cache: Path) -> tuple[list[dict], list[bool], list[i
         vectors = embed_cached(store, embedder, [post["text"] for post in posts], query=True)
         share_embeddings(store, cache, save=True)
         for post, vector in zip(posts, vectors):
-            posted = parse_iso(post["posted_at"])
             sources = gold[run.post_ids[post["message_id"]]]
             for index, values, _ in candidate_features(pool, post["text"], vector,
-                                                       posted.date() if posted else None,
+                                                       post_day(post["posted_at"], post["text"]),
                                                        detect_language(post["text"])):
                 rows.append(values)
                 labels.append(run.article_ids.get(pool.ids[index]) in sources)

@@ -104,6 +104,7 @@ MONTH_STEMS = (
 NAME_SOUND_RULES = (("w", "v"), ("ph", "f"), ("kh", "h"), ("ck", "k"), ("c", "k"), ("q", "k"), ("x", "ks"),
                     ("j", "i"), ("z", "s"))
 NAME_KEY_CHARS = 4
+LEAD_DATE_CHARS = 400            # a date mentioned this early in a text is taken as its day when it has none
 ACRONYM_ALIASES = {"оаэ": "uae", "сша": "usa", "us": "usa", "фрс": "fed", "цб": "cbr", "ес": "eu",
                    "оон": "un", "нато": "nato", "мвф": "imf", "фрг": "germany", "рф": "russia", "ук": "uk",
                    "вб": "uk", "єс": "eu", "зсу": "afu", "всу": "afu", "сбу": "sbu", "оае": "uae"}

@@ -72,8 +72,29 @@ class Outlet:
     parent: str | None = None
 
 
-def _alternation(words: list[str]) -> str:
-    return "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
+_STEM_END = "\0stem"
+
+
+def _trie_pattern(names: list[str], stems: list[str]) -> str:
+    """One regex for all names and stems, shaped as a trie so that each position costs one branch."""
+    trie: dict = {}
+    for word, end in [(name, "") for name in names] + [(stem, _STEM_END) for stem in stems]:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[end] = True
+
+    def pattern(node: dict) -> str:
+        branches = [re.escape(char) + pattern(child) for char, child in node.items() if char not in ("", _STEM_END)]
+        if _STEM_END in node:   # a stem plus an inflected ending; tried before shorter exact names
+            branches.insert(0, r"[^\W\d_]{0,%d}" % config.ATTRIBUTION_STEM_SUFFIX_MAX)
+        elif "" in node:
+            branches.append("")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return pattern(trie) if trie else r"(?!x)x"
 
 
 def _cue_regexes() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
@@ -115,12 +136,8 @@ class Catalogue:
                 self._by_host.setdefault(host.removeprefix("www."), []).append(
                     ("/" + path.strip("/") if path else "", outlet.key))
         self._stems.sort(key=lambda pair: len(pair[0]), reverse=True)
-        alternatives = [_alternation(list(self._by_name))] if self._by_name else []
-        if self._stems:
-            stems = _alternation([stem for stem, _ in self._stems])
-            alternatives.insert(0, r"(?:%s)[^\W\d_]{0,%d}" % (stems, config.ATTRIBUTION_STEM_SUFFIX_MAX))
-        body = "|".join(alternatives) or r"(?!x)x"
-        self._names = re.compile(r"(?<![\w@#/.\-])(?:%s)(?!\w|[-.]\w)" % body)
+        body = _trie_pattern(list(self._by_name), [stem for stem, _ in self._stems])
+        self._names = re.compile(r"(?<![\w@#/.\-])%s(?!\w|[-.]\w)" % body)
 
     def outlet_for_name(self, surface: str) -> str | None:
         """The outlet a written form names (an exact name, or a stem plus an ending)."""

@@ -46,6 +46,7 @@ class Facts:
     years: frozenset[int]
     dates: frozenset[tuple[int, int]]
     names: frozenset[str]
+    lead_date: tuple[int, int] | None = None
 
 
 def _name_key(word: str) -> str:
@@ -66,15 +67,17 @@ def facts(text: str) -> Facts:
     """Numbers, years, day-month dates and name keys mentioned in a text."""
     numbers: set[str] = set()
     years: set[int] = set()
-    dates: set[tuple[int, int]] = set()
+    positioned: list[tuple[int, tuple[int, int]]] = []
     for match in _DAY_MONTH.finditer(text):
         day = int(match.group(1))
         if 1 <= day <= 31:
-            dates.add((_MONTHS[_month_stem(match.group(2))], day))
+            positioned.append((match.start(), (_MONTHS[_month_stem(match.group(2))], day)))
     for match in _MONTH_DAY.finditer(text):
         day = int(match.group(2))
         if 1 <= day <= 31:
-            dates.add((_MONTHS[_month_stem(match.group(1))], day))
+            positioned.append((match.start(), (_MONTHS[_month_stem(match.group(1))], day)))
+    dates = {value for _, value in positioned}
+    lead = min((item for item in positioned if item[0] < config.LEAD_DATE_CHARS), default=None)
     date_days = {str(day) for _, day in dates}
     for match in _NUMBER.finditer(text):
         value = _number_value(match.group(1))
@@ -95,7 +98,8 @@ def facts(text: str) -> Facts:
         key = _name_key(word)
         if len(key) >= 2:
             names.add(key)
-    return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(dates), frozenset(names))
+    return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(dates), frozenset(names),
+                 lead[1] if lead else None)
 
 
 def _longest_stem(word: str, stems: dict[str, int]) -> str:
@@ -109,10 +113,37 @@ def _month_stem(word: str) -> str:
     return _longest_stem(word.lower(), _MONTHS)
 
 
+DayRef = date | tuple[int, int]
+
+
+def _on(ref: DayRef, year: int) -> date | None:
+    if isinstance(ref, date):
+        return ref
+    try:
+        return date(year, *ref)
+    except ValueError:
+        return None
+
+
+def signed_gap(post: DayRef | None, other: DayRef | None) -> int | None:
+    """Days from the post's day to the other's (negative: the other is earlier).
+
+    A day-month mention (a tuple) has no year: it is read in the year of the other side, or
+    both in one common year when neither has one, the shorter way round the new year.
+    """
+    if post is None or other is None:
+        return None
+    year = post.year if isinstance(post, date) else other.year if isinstance(other, date) else 2001
+    first, second = _on(post, year), _on(other, year)
+    if first is None or second is None:
+        return None
+    gap = (second - first).days
+    if not isinstance(post, date) or not isinstance(other, date):
+        gap = min((gap, gap - 365, gap + 365), key=abs)
+    return gap
+
+
 def day_distance(a: tuple[int, int], b: date) -> int:
     """Days between a day-month mention and a date, the mention taken in the date's year."""
-    try:
-        mentioned = date(b.year, *a)
-    except ValueError:
-        return 999
-    return abs((mentioned - b).days)
+    gap = signed_gap(b, a)
+    return 999 if gap is None else abs(gap)

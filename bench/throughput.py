@@ -1,0 +1,470 @@
+"""End-to-end speed of newstrace: ingest (with HTML extraction), linking, embedding, one trace.
+
+Each size runs in its own subprocess (so peak RSS is per size) on a fresh SQLite store:
+
+1. articles: half real pages of extraction-benchmark run through ``extract_article`` (each copy is
+   extracted again), half items of events-*.jsonl through ``task_article``; copies past the first
+   round get a distinct URL (and canonical URL), a changed title and lead sentence and distinct raw
+   bytes, so neither the store nor the embedding cache can treat them as seen;
+2. posts: the real posts of telegram-ru-2024 parsed with ``parse_telethon_json``; past 22,099 they
+   are reused with message ids shifted by 10,000,000 per round and " (round N)" appended to the
+   text (again: no free cache hits). A share of posts gets a hidden link to a stored article
+   (every other one with ``utm_`` parameters) and a share are forwards of those, so the URL and
+   forward steps do real work; every post is dated a few hours after one stored article, so the
+   semantic step's time window holds candidates as it would in a real week;
+3. ``link_by_evidence``; then, warm, N times: add one new post and time ``cascade.trace``;
+4. with the semantic step: load the embedder, embed what ``link_semantic`` will ask for (article
+   title+lead as passages, unlinked posts as queries) through ``embed_cached``, run
+   ``link_semantic``, and time warm traces again.
+
+Fetching is excluded. A ``--max-seconds`` budget per size stops ingest or embedding where it has
+reached; embedding not done is then extrapolated from the measured rate and marked so.
+
+    .venv/bin/python bench/throughput.py [--sizes 1000,10000] [--semantic|--no-semantic]
+        [--max-seconds 1800] [--data ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gzip
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+
+from newstrace import config
+from newstrace.collect.telethon_json import parse_telethon_json
+from newstrace.errors import InputError
+from newstrace.evaluate import fresh_store, task_article
+from newstrace.extract.html import extract_article
+from newstrace.match.cascade import trace
+from newstrace.match.embed import embed_cached, get_embedder
+from newstrace.match.evidence_links import link_by_evidence
+from newstrace.match.semantic import LinkerModel, article_view, link_semantic
+from newstrace.model import Article, Link, Post
+from newstrace.store.sqlite import Store
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+ROUND_ID_SHIFT = 10_000_000
+EMBED_CHUNK = 256          # texts per embed_cached call, so the budget is checked between chunks
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+class Timer:
+    """Seconds spent per stage, added up across calls."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+
+def perturbed_url(url: str, round_: int) -> str:
+    if round_ == 0:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + f"-copy{round_}"))
+
+
+def perturbed_article(article: Article, round_: int) -> Article:
+    """A distinct copy: its own URLs, title, lead sentence and raw bytes."""
+    if round_ == 0:
+        return article
+    paragraphs = list(article.paragraphs)
+    if paragraphs:
+        paragraphs[0] = f"{paragraphs[0]} This is copy {round_}."
+    return dataclasses.replace(
+        article, url=perturbed_url(article.url, round_),
+        canonical_url=perturbed_url(article.canonical_url, round_) if article.canonical_url else None,
+        title=f"{article.title} ({round_})" if article.title else "", paragraphs=paragraphs,
+        raw=article.raw + f"<!-- copy {round_} -->".encode() if article.raw else b"")
+
+
+class Articles:
+    """Article number i, alternately from a real page (extracted now) and an events item."""
+
+    def __init__(self, data: Path, timer: Timer) -> None:
+        truth = json.loads((data / "extraction-benchmark" / "ground-truth.json").read_text(encoding="utf-8"))
+        self.pages = [(truth[path.name.split(".")[0]]["url"], gzip.decompress(path.read_bytes()))
+                      for path in sorted((data / "extraction-benchmark" / "html").glob("*.html.gz"))
+                      if path.name.split(".")[0] in truth]
+        self.rows = [json.loads(line) for name in ("events-dev.jsonl", "events-test.jsonl")
+                     for line in (data / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+        self.timer = timer
+        self.failed = 0
+
+    def get(self, i: int) -> Article | None:
+        half = i // 2
+        if i % 2 == 0:
+            url, raw = self.pages[half % len(self.pages)]
+            started = time.perf_counter()
+            try:
+                article = extract_article(raw, url)
+            except InputError:
+                self.failed += 1
+                return None
+            finally:
+                self.timer.add("extract", time.perf_counter() - started)
+            return perturbed_article(article, half // len(self.pages))
+        row = self.rows[half % len(self.rows)]
+        article = task_article({**row, "published_at": row.get("date")})
+        return perturbed_article(article, half // len(self.rows))
+
+
+def real_posts(data: Path, timer: Timer, round_: int) -> Iterator[Post]:
+    """One round over the real posts, parsed again each round (parse time pro-rated per post)."""
+    for path in sorted((data / "telegram-ru-2024").glob("*_messages.json")):
+        started = time.perf_counter()
+        posts = parse_telethon_json(path.read_bytes(), str(path))
+        per_post = (time.perf_counter() - started) / max(1, len(posts))
+        for post in posts:
+            timer.add("parse", per_post)
+            if round_:
+                post = dataclasses.replace(post, message_id=post.message_id + round_ * ROUND_ID_SHIFT,
+                                           text=f"{post.text} (round {round_})" if post.text else post.text)
+            yield post
+
+
+def all_posts(data: Path, timer: Timer, start_round: int = 0) -> Iterator[Post]:
+    round_ = start_round
+    while True:
+        yield from real_posts(data, timer, round_)
+        round_ += 1
+
+
+def shaped_post(post: Post, j: int, previous: Post | None, targets: Sequence[tuple[str, datetime | None]],
+                url_every: int, forward_every: int) -> Post:
+    """Post j dated after one stored article; some carry its URL, some forward a post that does."""
+    url, day = targets[(j * 7) % len(targets)]
+    posted = day + timedelta(hours=j % 12) if day else post.posted_at
+    post = dataclasses.replace(post, posted_at=posted)
+    if url_every and j % url_every == 0:
+        link_url = url + ("?utm_source=telegram&utm_medium=social" if (j // url_every) % 2 else "")
+        return dataclasses.replace(post, links=[*post.links, Link(link_url, "источник", "hidden")])
+    if forward_every and previous is not None and j % forward_every == 1:
+        return dataclasses.replace(post, text=previous.text, forwarded_from=previous.channel,
+                                   forwarded_message_id=previous.message_id)
+    return post
+
+
+# --- the run of one size (child process) -------------------------------------------------------
+
+class TimedEmbedder:
+    """Wraps the real embedder to count texts and seconds actually embedded (cache misses)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self.texts, self.seconds = 0, 0.0
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        started = time.perf_counter()
+        vectors = self.inner.embed(texts, query=query)
+        self.seconds += time.perf_counter() - started
+        self.texts += len(texts)
+        return vectors
+
+
+def maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def progress(size: int, message: str, started: float) -> None:
+    print(f"[{size}] {message} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+
+
+def warm_traces(store: Store, posts: Iterator[Post], targets: Sequence[tuple[str, datetime | None]], *,
+                semantic: bool, embedder: Any, model: Any, repeats: int, budget: float,
+                channel: str) -> list[float]:
+    """Add one new unlinked post, time trace(), repeat; at least 3 times, then within the budget."""
+    times: list[float] = []
+    started = time.perf_counter()
+    while len(times) < repeats and (len(times) < 3 or time.perf_counter() - started < budget):
+        post = next(posts)
+        if not post.text.strip():
+            continue
+        post = shaped_post(dataclasses.replace(post, channel=channel, message_id=len(times) + 1),
+                           len(times) * 13 + 5, None, targets, 0, 0)
+        store.add_posts([post])
+        began = time.perf_counter()
+        trace(store, semantic=semantic, embedder=embedder, model=model)
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def pending_texts(store: Store) -> tuple[list[str], list[str]]:
+    """What link_semantic will embed: article views (passages) and unlinked posts (queries)."""
+    articles = [article_view(row["title"], row["text"])
+                for row in store.db.execute("SELECT title, text FROM articles ORDER BY id")]
+    posts = [row["text"] for row in store.db.execute(
+        "SELECT p.text FROM posts p LEFT JOIN matches m ON m.post_id = p.id AND m.stage != 'semantic' "
+        "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 ORDER BY p.id")]
+    return articles, posts
+
+
+def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    deadline = started + args.max_seconds
+    timer = Timer()
+    n_articles = max(1, round(size * args.article_share))
+    n_posts = size - n_articles
+    result: dict[str, Any] = {"size": size, "articles_wanted": n_articles, "posts_wanted": n_posts}
+    source = Articles(args.data, timer)
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="newstrace-bench-"))
+    store = fresh_store(workdir / f"bench-{size}.db")
+
+    targets: list[tuple[str, datetime | None]] = []
+    i = 0
+    while len(targets) < n_articles and time.perf_counter() < deadline:
+        article = source.get(i)
+        i += 1
+        if article is None:
+            continue
+        began = time.perf_counter()
+        store.add_article(article)
+        timer.add("store articles", time.perf_counter() - began)
+        targets.append((article.url, article.published_at))
+        if len(targets) % 1000 == 0:
+            progress(size, f"articles {len(targets)}/{n_articles}", started)
+    result.update(articles=len(targets), extraction_failures=source.failed)
+
+    stream = all_posts(args.data, timer)
+    done, previous, batch = 0, None, []
+    url_every = round(1 / args.url_share) if args.url_share else 0
+    forward_every = round(1 / args.forward_share) if args.forward_share else 0
+    while done < n_posts and time.perf_counter() < deadline:
+        post = shaped_post(next(stream), done, previous, targets, url_every, forward_every)
+        if url_every and done % url_every == 0:
+            previous = post
+        batch.append(post)
+        done += 1
+        if len(batch) == config.POST_BATCH or done == n_posts:
+            began = time.perf_counter()
+            store.add_posts(batch)
+            timer.add("store posts", time.perf_counter() - began)
+            batch = []
+            if done % 10000 == 0:
+                progress(size, f"posts {done}/{n_posts}", started)
+    if batch:
+        began = time.perf_counter()
+        store.add_posts(batch)
+        timer.add("store posts", time.perf_counter() - began)
+    result["posts"] = done
+
+    began = time.perf_counter()
+    report = link_by_evidence(store)
+    timer.add("evidence links", time.perf_counter() - began)
+    result["evidence_links"] = report.by_stage
+    progress(size, f"ingest + evidence links done: {report}", started)
+
+    extra = all_posts(args.data, Timer(), start_round=9)
+    if args.semantic is not True:
+        result["trace_evidence"] = warm_traces(store, extra, targets, semantic=False, embedder=None, model=None,
+                                               repeats=args.trace_repeats, budget=args.trace_seconds,
+                                               channel="bench_new")
+        result["rss_evidence_mb"] = maxrss_mb()
+        progress(size, "warm traces without the semantic step done", started)
+
+    if args.semantic is not False:
+        began = time.perf_counter()
+        embedder = TimedEmbedder(get_embedder())
+        model = LinkerModel.load()
+        timer.add("model load", time.perf_counter() - began)
+        article_views, post_texts = pending_texts(store)
+        embedded = {"articles": [0, 0.0], "posts": [0, 0.0]}
+        complete = True
+        for kind, texts, query in (("articles", article_views, False), ("posts", post_texts, True)):
+            for start in range(0, len(texts), EMBED_CHUNK):
+                if time.perf_counter() >= deadline:
+                    complete = False
+                    break
+                texts_before, seconds_before = embedder.texts, embedder.seconds
+                began = time.perf_counter()
+                embed_cached(store, embedder, texts[start:start + EMBED_CHUNK], query=query)
+                timer.add("embedding", time.perf_counter() - began)
+                embedded[kind][0] += embedder.texts - texts_before
+                embedded[kind][1] += embedder.seconds - seconds_before
+                if (start // EMBED_CHUNK) % 8 == 7:
+                    progress(size, f"embedded {kind} {start + EMBED_CHUNK}/{len(texts)}", started)
+        result.update(embed_wanted={"articles": len(article_views), "posts": len(post_texts)},
+                      embedded=embedded, embedding_complete=complete)
+        if complete:
+            began = time.perf_counter()
+            before = embedder.texts
+            decided = link_semantic(store, embedder=embedder, model=model)
+            store.save_matches(decided, stages=("semantic",))
+            timer.add("semantic links", time.perf_counter() - began)
+            result.update(semantic_links=len(decided), semantic_new_embeddings=embedder.texts - before)
+            progress(size, f"semantic links done: {len(decided)} posts linked", started)
+            result["trace_semantic"] = warm_traces(
+                store, extra, targets, semantic=True, embedder=embedder, model=model,
+                repeats=args.trace_repeats, budget=args.trace_seconds, channel="bench_new_semantic")
+            progress(size, "warm traces with the semantic step done", started)
+        result["rss_semantic_mb"] = maxrss_mb()
+    store.close()
+    result["seconds"] = timer.seconds
+    result["wall"] = time.perf_counter() - started
+    return result
+
+
+# --- the report (parent process) ---------------------------------------------------------------
+
+def pooled_rates(results: list[dict[str, Any]]) -> dict[str, float]:
+    """Embedding rates (texts/s) per kind, pooled over every size that measured them."""
+    pooled: dict[str, float] = {}
+    for kind in ("articles", "posts"):
+        texts = sum(r["embedded"][kind][0] for r in results if "embedded" in r)
+        seconds = sum(r["embedded"][kind][1] for r in results if "embedded" in r)
+        if texts and seconds:
+            pooled[kind] = texts / seconds
+    return pooled
+
+
+def figures(result: dict[str, Any], semantic: bool, pooled: dict[str, float]) -> dict[str, Any]:
+    """One table row: articles are charged extraction, writes and their embedding; posts their
+    parse, writes, linking and embedding; the model load counts in the total only."""
+    s = result["seconds"]
+    article_s = s.get("extract", 0.0) + s.get("store articles", 0.0)
+    post_s = s.get("parse", 0.0) + s.get("store posts", 0.0) + s.get("evidence links", 0.0)
+    row: dict[str, Any] = {"extrapolated": False, "embedding": None, "semantic": None}
+    if semantic:
+        embedding = 0.0
+        for kind in ("articles", "posts"):
+            texts, seconds = result["embedded"][kind]
+            missing = result["embed_wanted"][kind] - texts
+            cost = seconds + (missing / pooled[kind] if missing and kind in pooled else 0.0)
+            embedding += cost
+            if kind == "articles":
+                article_s += cost
+            else:
+                post_s += cost
+        post_s += s.get("semantic links", 0.0)
+        row.update(extrapolated=not result["embedding_complete"], embedding=embedding,
+                   semantic=s.get("semantic links") if result["embedding_complete"] else None)
+    traces = result.get("trace_semantic" if semantic else "trace_evidence") or []
+    row.update(
+        posts_per_s=result["posts"] / post_s if post_s else None,
+        articles_per_s=result["articles"] / article_s if article_s else None,
+        total=article_s + post_s + (s.get("model load", 0.0) if semantic else 0.0),
+        ingest=s.get("parse", 0.0) + s.get("store posts", 0.0) + s.get("store articles", 0.0),
+        extract=s.get("extract", 0.0), evidence=s.get("evidence links", 0.0),
+        traces=traces, rss=result.get("rss_semantic_mb" if semantic else "rss_evidence_mb"))
+    return row
+
+
+def table_row(result: dict[str, Any], semantic: bool, row: dict[str, Any]) -> str:
+    mark = "~" if row["extrapolated"] else ""
+    traces = row["traces"]
+    latency = (f"{np.percentile(traces, 50) * 1000:,.0f} / {np.percentile(traces, 95) * 1000:,.0f} ms "
+               f"(n={len(traces)})" if traces else "not measured")
+    cells = [f"{result['posts']:,} + {result['articles']:,}", "yes" if semantic else "no",
+             f"{mark}{row['posts_per_s']:,.0f}", f"{mark}{row['articles_per_s']:,.1f}", f"{mark}{row['total']:,.0f}",
+             f"{row['ingest']:.1f}", f"{row['extract']:.1f}", f"{row['evidence']:.2f}",
+             "-" if row["embedding"] is None else f"{mark}{row['embedding']:,.0f}",
+             ("-" if not semantic else "not measured") if row["semantic"] is None else f"{row['semantic']:.1f}",
+             latency, f"{row['rss']:,.0f}" if row["rss"] else "-"]
+    return "| " + " | ".join(cells) + " |"
+
+
+def report(results: list[dict[str, Any]], command: str, semantic: bool | None) -> str:
+    pooled = pooled_rates(results)
+    header = ["posts + articles", "semantic step", "posts/s", "articles/s", "total s", "ingest s",
+              "extraction s", "URL/forward links s", "embedding s", "semantic links s",
+              "warm trace p50 / p95", "peak RSS MB"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for result in results:
+        for mode in ((False, True) if semantic is None else (semantic,)):
+            if (mode and "embedded" in result) or (not mode and "rss_evidence_mb" in result):
+                lines.append(table_row(result, mode, figures(result, mode, pooled)))
+    lines += [
+        "",
+        f"Command: `{command}`",
+        "",
+        "All figures measured, except those marked `~`: there embedding did not finish within",
+        "--max-seconds and the texts left are charged at the measured embedding rate below.",
+        "posts/s = posts / (parse + store writes + URL/forward linking [+ their embedding + semantic",
+        "linking]); articles/s = articles / (extraction + store writes [+ their embedding]); total",
+        "includes the model load. Ingest s = parse + store writes, extraction s = extract_article on",
+        "the HTML half of the articles. Warm trace: add one post, time cascade.trace on the whole store.",
+    ]
+    for kind, rate in pooled.items():
+        what = "title+lead passages, <=600 chars" if kind == "articles" else "post texts as queries"
+        lines.append(f"Embedding rate (measured, cache misses only): {kind} {rate:.1f} texts/s ({what}).")
+    for result in results:
+        s = result["seconds"]
+        parts = [", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in sorted(s.items())),
+                 f"URL/forward links {result['evidence_links']}",
+                 f"extraction failures {result['extraction_failures']}"]
+        if "embedded" in result:
+            parts.append(f"embedded {result['embedded']['articles'][0]}/{result['embed_wanted']['articles']} "
+                         f"articles and {result['embedded']['posts'][0]}/{result['embed_wanted']['posts']} posts")
+        if "semantic_links" in result:
+            parts.append(f"semantic links {result['semantic_links']} (texts embedded during linking: "
+                         f"{result['semantic_new_embeddings']}, i.e. cache hits only)")
+        if result["posts"] < result["posts_wanted"] or result["articles"] < result["articles_wanted"]:
+            parts.append(f"budget reached at {result['posts']}/{result['posts_wanted']} posts, "
+                         f"{result['articles']}/{result['articles_wanted']} articles")
+        lines.append(f"- {result['size']:,} items: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def child_args(args: argparse.Namespace, size: int) -> list[str]:
+    """The options of one size's subprocess."""
+    command = [sys.executable, __file__, "--child", str(size), "--data", str(args.data),
+               "--max-seconds", str(args.max_seconds), "--trace-repeats", str(args.trace_repeats),
+               "--trace-seconds", str(args.trace_seconds), "--article-share", str(args.article_share),
+               "--url-share", str(args.url_share), "--forward-share", str(args.forward_share)]
+    if args.semantic is not None:
+        command.append("--semantic" if args.semantic else "--no-semantic")
+    if args.workdir:
+        command += ["--workdir", args.workdir]
+    return command
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000", help="items per run (posts + articles), comma-separated")
+    parser.add_argument("--semantic", action=argparse.BooleanOptionalAction, default=None,
+                        help="only with (--semantic) or only without (--no-semantic) the semantic step; default both")
+    parser.add_argument("--max-seconds", type=float, default=1800.0, help="budget per size for ingest + embedding")
+    parser.add_argument("--trace-repeats", type=int, default=50, help="warm traces timed per size and mode")
+    parser.add_argument("--trace-seconds", type=float, default=60.0, help="budget per size and mode for warm traces (min 3)")
+    parser.add_argument("--article-share", type=float, default=0.2, help="share of items that are articles")
+    parser.add_argument("--url-share", type=float, default=0.2, help="share of posts linking a stored article")
+    parser.add_argument("--forward-share", type=float, default=0.05, help="share of posts forwarding such a post")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--workdir", help="where the stores are written (default: a temp folder)")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child is not None:
+        print(json.dumps(run_size(args.child, args)))
+        return 0
+    results = []
+    for size in (int(part) for part in args.sizes.split(",") if part.strip()):
+        done = subprocess.run(child_args(args, size), stdout=subprocess.PIPE, text=True, check=False)
+        if done.returncode != 0:
+            print(f"error: size {size}: the run failed (exit {done.returncode})", file=sys.stderr)
+            return 1
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    command = " ".join([".venv/bin/python bench/throughput.py", *(argv if argv is not None else sys.argv[1:])])
+    print(report(results, command, args.semantic))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
