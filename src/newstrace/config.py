@@ -185,3 +185,8 @@ ORDINAL_STEMS = {
     11: ("одиннадцат", "одинадцят", "единадесет", "eleventh", "undécim", "onzième", "elft"),
     12: ("двенадцат", "дванадцят", "дванадесет", "twelfth", "duodécim", "douzième", "zwölft"),
 }
+
+# --- stories/ ------------------------------------------------------------------------------
+STORY_MODEL = "story_model.json"  # in newstrace/data: article-pair weights, from tools/train_stories.py
+STORY_NEIGHBOURS = 30          # pairs scored per article: its most similar others
+STORY_LINK_DISTANCE = 0.5      # average-linkage cut: 1 - P(same event); lower = purer, smaller stories

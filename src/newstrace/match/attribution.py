@@ -348,6 +348,8 @@ def _named(text: str, cat: Catalogue) -> list[Credit]:
 
 def _tme_channel(url: str) -> tuple[str | None, bool]:
     """(channel username, whether the link points at one post) of a t.me link; (None, False) otherwise."""
+    if "t.me/" not in url and "telegram." not in url:
+        return None, False
     parts = urlsplit(url if "://" in url else "https://" + url)
     if (parts.hostname or "").lower().removeprefix("www.") not in _TME_HOSTS:
         return None, False
@@ -364,17 +366,16 @@ def _tme_channel(url: str) -> tuple[str | None, bool]:
 def _linked(text: str, links: list[Link], cat: Catalogue) -> list[Credit]:
     """Links to catalogued sites; t.me post links hidden under words («видео», «сообщают») or
     introduced by a cue («Источник: t.me/…»), but not a digest's list of t.me links."""
-    posts_linked = sum(1 for link in links if _tme_channel(link.url)[1])
-    digest = posts_linked > config.ATTRIBUTION_DIGEST_TME_LINKS
+    telegram = [_tme_channel(link.url) for link in links]
+    digest = sum(is_post for _, is_post in telegram) > config.ATTRIBUTION_DIGEST_TME_LINKS
     credits = []
-    for link in links:
+    for link, (channel, is_post) in zip(links, telegram):
         anchor = link.anchor.strip()
         start = text.find(anchor) if anchor else -1
         span = (start, start + len(anchor)) if start >= 0 else None
         context = _line_of(text, *span) if span else anchor
         if _PROMO.search(context):
             continue
-        channel, is_post = _tme_channel(link.url)
         if channel:
             cued = bool(_CUE_WORDS.match(anchor)) or bool(span and _cued(text, *span))
             hidden = is_post and link.kind == "hidden" and not digest

@@ -28,6 +28,7 @@ from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.features import DayRef, Facts, day_distance, facts, signed_gap
 from newstrace.model import Match
 from newstrace.store.sqlite import Store, parse_iso
+from newstrace.stories.cluster import cluster
 
 
 @dataclass
@@ -59,6 +60,34 @@ class Pool:
     facts: list[Facts]
     vectors: np.ndarray
     name_df: Counter
+    stories: np.ndarray
+    story_facts: dict[int, StoryFacts]
+
+
+@dataclass
+class StoryFacts:
+    """What the articles of one story say together: more dates and numbers than any one of them."""
+
+    members: list[int]
+    numbers: frozenset[str]
+    ordinals: frozenset[int]
+    dates: frozenset[tuple[int, int]]
+    day: date | None
+
+
+def _story_facts(stories: np.ndarray, article_facts: list[Facts], days: list[DayRef | None]) -> dict[int, StoryFacts]:
+    found = {}
+    for story in set(stories.tolist()):
+        members = [i for i in np.flatnonzero(stories == story)]
+        known = sorted(days[i] for i in members if isinstance(days[i], date))
+        found[story] = StoryFacts(
+            members=members,
+            numbers=frozenset().union(*(article_facts[i].numbers for i in members)),
+            ordinals=frozenset().union(*(article_facts[i].ordinals for i in members)),
+            dates=frozenset().union(*(article_facts[i].dates for i in members)),
+            day=known[len(known) // 2] if known else None,
+        )
+    return found
 
 
 def article_view(title: str, text: str) -> str:
@@ -87,14 +116,14 @@ def load_pool(store: Store, embedder: Embedder) -> Pool:
         "SELECT id, url, title, text, language, published_at FROM articles ORDER BY id").fetchall()
     views = [article_view(row["title"], row["text"]) for row in rows]
     article_facts = [facts(f"{row['title']}\n{row['text']}") for row in rows]
-    return Pool(
-        ids=[row["id"] for row in rows],
-        languages=np.array([row["language"] or "" for row in rows]),
-        dates=[_article_date(row, found) for row, found in zip(rows, article_facts)],
-        facts=article_facts,
-        vectors=embed_cached(store, embedder, views, query=False),
-        name_df=Counter(name for item in article_facts for name in item.names),
-    )
+    languages = np.array([row["language"] or "" for row in rows])
+    days = [_article_date(row, found) for row, found in zip(rows, article_facts)]
+    vectors = embed_cached(store, embedder, views, query=False)
+    name_df = Counter(name for item in article_facts for name in item.names)
+    stories = cluster(vectors, list(languages), article_facts, days, name_df)
+    return Pool(ids=[row["id"] for row in rows], languages=languages, dates=days, facts=article_facts,
+                vectors=vectors, name_df=name_df, stories=stories,
+                story_facts=_story_facts(stories, article_facts, days))
 
 
 def _in_window(day: DayRef | None, article_day: DayRef | None) -> bool:
@@ -148,11 +177,30 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
             name_shared=min(len(shared_names), 5) / 5,
             name_idf_share=sum(_idf(pool, name) for name in shared_names) / total_idf,
         )
+        values.update(_story_features(pool, index, sims, allowed, best_all, post, day))
         evidence = {"similarity": round(float(sims[index]), 4),
                     "shared_numbers": sorted(shared_numbers), "shared_names": sorted(shared_names),
                     "shared_dates": sorted(f"{m:02d}-{d:02d}" for m, d in post.dates & other.dates)}
         found.append((int(index), values, evidence))
     return found
+
+
+def _story_features(pool: Pool, index: int, sims: np.ndarray, allowed: np.ndarray, best_all: float,
+                    post: Facts, day: DayRef | None) -> dict[str, float]:
+    story = pool.story_facts[int(pool.stories[index])]
+    members = [i for i in story.members if allowed[i]]
+    gap = signed_gap(day, story.day) if isinstance(day, date) else None
+    return {
+        "story_size": math.log1p(len(story.members)) / 3,
+        "story_max_margin": float(max(sims[i] for i in members)) - best_all if members else -1.0,
+        "story_gap_known": float(gap is not None),
+        "story_gap_le1": float(gap is not None and abs(gap) <= 1),
+        "story_gap_gt3": float(gap is not None and abs(gap) > 3),
+        "story_num_share": (len(post.numbers & story.numbers) / len(post.numbers)) if post.numbers else 0.0,
+        "story_ordinal_conflict": float(bool(post.ordinals) and bool(story.ordinals)
+                                        and not post.ordinals & story.ordinals),
+        "story_date_shared": float(bool(post.dates & story.dates)),
+    }
 
 
 def _idf(pool: Pool, name: str) -> float:

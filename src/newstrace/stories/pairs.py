@@ -1,0 +1,84 @@
+"""Are two articles about the same event? Features of an article pair and the logistic model
+over them (weights in newstrace/data/story_model.json, fitted on dev by tools/train_stories.py).
+
+Same-event pairs share dates, numbers and rare names; sibling events (the next round of talks,
+the next rate decision) are as similar in wording but differ in exactly those facts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+
+from newstrace import config
+from newstrace.match.features import DayRef, Facts, signed_gap
+
+
+@dataclass
+class PairModel:
+    """Logistic weights over named pair features."""
+
+    features: list[str]
+    coef: list[float]
+    intercept: float
+    threshold: float
+
+    def probability(self, values: dict[str, float]) -> float:
+        z = self.intercept + sum(w * values.get(name, 0.0) for name, w in zip(self.features, self.coef))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    @classmethod
+    def load(cls, name: str) -> PairModel:
+        text = resources.files("newstrace.data").joinpath(name).read_text(encoding="utf-8")
+        return cls(**json.loads(text))
+
+
+def idf(name_df: Counter, total: int, name: str) -> float:
+    return math.log((total + 1) / (name_df.get(name, 0) + 1))
+
+
+def pair_features(similarity: float, same_language: bool, first: Facts, second: Facts,
+                  first_day: DayRef | None, second_day: DayRef | None,
+                  name_df: Counter, total: int) -> dict[str, float]:
+    """What says two articles report one event, or two sibling events."""
+    same = float(same_language)
+    gap = signed_gap(first_day, second_day)
+    known = isinstance(first_day, date) and isinstance(second_day, date)
+    shared_numbers = first.numbers & second.numbers
+    all_numbers = first.numbers | second.numbers
+    shared_names = first.names & second.names
+    weight = min(sum(idf(name_df, total, n) for n in first.names),
+                 sum(idf(name_df, total, n) for n in second.names)) or 1e-6
+    return {
+        "cos": similarity, "same_lang": same, "same_lang_cos": same * similarity,
+        "gap_known": float(gap is not None),
+        "gap": min(abs(gap), 30) / 30 if gap is not None else 0.0,
+        "gap_le1": float(gap is not None and abs(gap) <= 1),
+        "gap_gt3": float(gap is not None and abs(gap) > 3),
+        "gap_gt3_known": float(known and gap is not None and abs(gap) > 3),
+        "num_jaccard": len(shared_numbers) / max(1, len(all_numbers)),
+        "num_shared": min(len(shared_numbers), 5) / 5,
+        "ordinal_shared": float(bool(first.ordinals & second.ordinals)),
+        "ordinal_conflict": float(bool(first.ordinals) and bool(second.ordinals)
+                                  and not first.ordinals & second.ordinals),
+        "date_shared": float(bool(first.dates & second.dates)),
+        "name_idf": sum(idf(name_df, total, n) for n in shared_names) / weight,
+    }
+
+
+def neighbours(vectors, k: int = config.STORY_NEIGHBOURS) -> list[list[tuple[int, float]]]:
+    """Each article's k most similar others (brute force in blocks), the only pairs scored."""
+    import numpy as np
+
+    found: list[list[tuple[int, float]]] = []
+    for start in range(0, len(vectors), 1024):
+        block = vectors[start:start + 1024] @ vectors.T
+        for row, sims in enumerate(block):
+            sims[start + row] = -1.0
+            top = np.argpartition(-sims, min(k, len(sims) - 1))[:k]
+            found.append([(int(j), float(sims[j])) for j in top if sims[j] > -1.0])
+    return found
