@@ -26,6 +26,7 @@ import argparse
 import dataclasses
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -127,8 +128,9 @@ def build_store(path: Path, docs: list[WmtDoc], corpus: set[int], *, dated: bool
 
 
 def _ranking(store: Store, embedder: Embedder, article_doc: dict[int, int],
-             posts: list[Any]) -> dict[str, float]:
-    """Top-1/top-5/MRR of the raw similarity ranking for posts whose document is in the corpus."""
+             posts: list[Any]) -> tuple[dict[str, float], dict[int, float]]:
+    """Top-1/top-5/MRR of the raw similarity ranking for posts whose document is in the corpus,
+    and every post's best cosine."""
     pool = load_pool(store, embedder)
     vectors = embed_cached(store, embedder, [row["text"] for row in posts], query=True)
     sims = vectors @ pool.vectors.T
@@ -139,9 +141,18 @@ def _ranking(store: Store, embedder: Embedder, article_doc: dict[int, int],
         if where.size:
             ranks.append(int((scores > scores[where[0]]).sum()) + 1)
     ranks_array = np.array(ranks)
-    return {"posts": len(ranks), "top1": round(float((ranks_array == 1).mean()), 4),
-            "top5": round(float((ranks_array <= 5).mean()), 4),
-            "mrr": round(float((1.0 / ranks_array).mean()), 4)}
+    top_cos = {row["message_id"]: float(scores.max()) for row, scores in zip(posts, sims)}
+    return ({"posts": len(ranks), "top1": round(float((ranks_array == 1).mean()), 4),
+             "top5": round(float((ranks_array <= 5).mean()), 4),
+             "mrr": round(float((1.0 / ranks_array).mean()), 4)}, top_cos)
+
+
+def auc(positives: list[float], negatives: list[float]) -> float | None:
+    """Probability that a random positive scores above a random negative (ties count half)."""
+    if not positives or not negatives:
+        return None
+    pos, neg = np.asarray(positives)[:, None], np.asarray(negatives)[None, :]
+    return round(float((pos > neg).mean() + 0.5 * (pos == neg).mean()), 4)
 
 
 def _scores(decisions: dict[int, tuple[int, float]], sources: dict[int, int | None],
@@ -172,7 +183,7 @@ def run_variant(docs: list[WmtDoc], corpus: set[int], *, dated: bool, cache: Pat
         share_embeddings(store, cache, save=False)
         posts = store.db.execute("SELECT id, message_id, text FROM posts WHERE channel = ? ORDER BY message_id",
                                  (CHANNEL,)).fetchall()
-        ranking = _ranking(store, embedder, article_doc, posts)
+        ranking, top_cos = _ranking(store, embedder, article_doc, posts)
         report = trace(store, embedder=embedder, model=model)
         matched = {row["message_id"]: (article_doc[row["article_id"]], row["score"], row["stage"])
                    for row in store.db.execute(
@@ -194,6 +205,14 @@ def run_variant(docs: list[WmtDoc], corpus: set[int], *, dated: bool, cache: Pat
         "best_probability_of_correct_top1": _quantiles(
             [p for n, (doc, p) in best.items() if sources[n] is not None and doc == sources[n]]),
         "best_probability_of_orphans": _quantiles([p for n, (_, p) in best.items() if sources[n] is None]),
+        "orphan_detection_auc": {
+            "linker_best_probability": auc([p for n, (_, p) in best.items() if sources[n] is not None],
+                                           [p for n, (_, p) in best.items() if sources[n] is None]),
+            "top1_cosine": auc([c for n, c in top_cos.items() if sources[n] is not None],
+                               [c for n, c in top_cos.items() if sources[n] is None]),
+        },
+        "top1_cosine_with_source": _quantiles([c for n, c in top_cos.items() if sources[n] is not None]),
+        "top1_cosine_of_orphans": _quantiles([c for n, c in top_cos.items() if sources[n] is None]),
         "abstained": [_case(docs[n], best.get(n), docs) for n in abstained],
         "wrong": [_case(docs[n], best.get(n), docs) for n in wrongly_linked],
         "seconds": round(time.perf_counter() - started, 1),
@@ -229,10 +248,17 @@ def evaluate(docs: list[WmtDoc], *, cache: Path, seed: int = SEED,
                 variants.append(run_variant(docs, everything - orphans if orphaned else everything,
                                             dated=dated, cache=cache, embedder=embedder, model=model,
                                             workdir=Path(tmp), name=name))
-    return {"data": "wmt21-ru-en newstest2021 (translator A)", "documents": len(docs),
+    return {"data": "wmt21-ru-en newstest2021 (translator A)", "commit": _commit(), "documents": len(docs),
             "testsuite_documents": sum(doc.testsuite for doc in docs), "lead_chars": LEAD_CHARS,
             "orphan_share": orphan_share, "seed": seed, "embedder": embedder.name,
             "linker_threshold": model.threshold, "variants": variants}
+
+
+def _commit() -> str | None:
+    """The project's HEAD, since the linker's model changes between commits."""
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, check=False)
+    return done.stdout.strip() or None
 
 
 def table(summary: dict[str, Any]) -> str:
@@ -254,6 +280,9 @@ def table(summary: dict[str, Any]) -> str:
         cells = [f"{s['threshold']:.2f}: {s['precision'] or 0:.2f}/{s['recall']:.2f}/{s['orphans_left_unlinked']}"
                  for s in v["sweep"]]
         lines.append(f"  {v['variant']}: " + "  ".join(cells))
+        detection = v["orphan_detection_auc"]
+        lines.append(f"  {'':<{len(v['variant'])}}  orphan-vs-sourced AUC: linker best probability "
+                     f"{detection['linker_best_probability']}, top-1 cosine {detection['top1_cosine']}")
     return "\n".join(lines)
 
 
