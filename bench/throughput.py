@@ -181,10 +181,6 @@ def maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def progress(size: int, message: str, started: float) -> None:
-    print(f"[{size}] {message} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
-
-
 def warm_traces(store: Store, posts: Iterator[Post], targets: Sequence[tuple[str, datetime | None]], *,
                 semantic: bool, embedder: Any, model: Any, repeats: int, budget: float,
                 channel: str) -> list[float]:
@@ -205,118 +201,151 @@ def warm_traces(store: Store, posts: Iterator[Post], targets: Sequence[tuple[str
 
 
 def pending_texts(store: Store) -> tuple[list[str], list[str]]:
-    """What link_semantic will embed: article views (passages) and unlinked posts (queries)."""
+    """What link_semantic will embed, each text once: article views (passages), unlinked posts (queries)."""
     articles = [article_view(row["title"], row["text"])
                 for row in store.db.execute("SELECT title, text FROM articles ORDER BY id")]
     posts = [row["text"] for row in store.db.execute(
         "SELECT p.text FROM posts p LEFT JOIN matches m ON m.post_id = p.id AND m.stage != 'semantic' "
         "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 ORDER BY p.id")]
-    return articles, posts
+    return list(dict.fromkeys(articles)), list(dict.fromkeys(posts))
 
 
-def run_size(size: int, args: argparse.Namespace) -> dict[str, Any]:
-    started = time.perf_counter()
-    deadline = started + args.max_seconds
-    timer = Timer()
-    n_articles = max(1, round(size * args.article_share))
-    n_posts = size - n_articles
-    result: dict[str, Any] = {"size": size, "articles_wanted": n_articles, "posts_wanted": n_posts}
-    source = Articles(args.data, timer)
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="newstrace-bench-"))
-    store = fresh_store(workdir / f"bench-{size}.db")
+class PlaceholderEmbedder:
+    """Random unit vectors under the real embedder's name: fills the cache for the texts the budget
+    left unembedded, so that semantic linking and warm traces can still be timed (not judged)."""
 
-    targets: list[tuple[str, datetime | None]] = []
-    i = 0
-    while len(targets) < n_articles and time.perf_counter() < deadline:
-        article = source.get(i)
-        i += 1
-        if article is None:
-            continue
+    def __init__(self, real: TimedEmbedder) -> None:
+        self.name, self.dim = real.name, real.dim
+        self.random = np.random.default_rng(0)
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        vectors = self.random.standard_normal((len(texts), self.dim)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+class SizeRun:
+    """One size on a fresh store; every phase checkpoints the result to a JSON file, so a run the
+    parent has to stop still reports what it reached."""
+
+    def __init__(self, size: int, args: argparse.Namespace) -> None:
+        self.size, self.args = size, args
+        self.started = time.perf_counter()
+        self.deadline = self.started + args.max_seconds
+        self.timer = Timer()
+        n_articles = max(1, round(size * args.article_share))
+        self.result: dict[str, Any] = {"size": size, "articles_wanted": n_articles,
+                                       "posts_wanted": size - n_articles, "articles": 0, "posts": 0,
+                                       "seconds": self.timer.seconds}
+        self.source = Articles(args.data, self.timer)
+        self.store = fresh_store(Path(args.workdir) / f"bench-{size}.db")
+        self.targets: list[tuple[str, datetime | None]] = []
+
+    def phase(self, name: str) -> None:
+        self.result.update(phase=name, wall=time.perf_counter() - self.started)
+        Path(self.args.out).write_text(json.dumps(self.result), encoding="utf-8")
+        print(f"[{self.size}] {name} ({time.perf_counter() - self.started:.0f} s)", file=sys.stderr, flush=True)
+
+    def timed(self, stage: str, work: Any, *call_args: Any, **kwargs: Any) -> Any:
         began = time.perf_counter()
-        store.add_article(article)
-        timer.add("store articles", time.perf_counter() - began)
-        targets.append((article.url, article.published_at))
-        if len(targets) % 1000 == 0:
-            progress(size, f"articles {len(targets)}/{n_articles}", started)
-    result.update(articles=len(targets), extraction_failures=source.failed)
+        try:
+            return work(*call_args, **kwargs)
+        finally:
+            self.timer.add(stage, time.perf_counter() - began)
 
-    stream = all_posts(args.data, timer)
-    done, previous, batch = 0, None, []
-    url_every = round(1 / args.url_share) if args.url_share else 0
-    forward_every = round(1 / args.forward_share) if args.forward_share else 0
-    while done < n_posts and time.perf_counter() < deadline:
-        post = shaped_post(next(stream), done, previous, targets, url_every, forward_every)
-        if url_every and done % url_every == 0:
-            previous = post
-        batch.append(post)
-        done += 1
-        if len(batch) == config.POST_BATCH or done == n_posts:
-            began = time.perf_counter()
-            store.add_posts(batch)
-            timer.add("store posts", time.perf_counter() - began)
-            batch = []
-            if done % 10000 == 0:
-                progress(size, f"posts {done}/{n_posts}", started)
-    if batch:
-        began = time.perf_counter()
-        store.add_posts(batch)
-        timer.add("store posts", time.perf_counter() - began)
-    result["posts"] = done
+    def ingest(self) -> None:
+        i = 0
+        while len(self.targets) < self.result["articles_wanted"] and time.perf_counter() < self.deadline:
+            article = self.source.get(i)
+            i += 1
+            if article is None:
+                continue
+            self.timed("store articles", self.store.add_article, article)
+            self.targets.append((article.url, article.published_at))
+            self.result.update(articles=len(self.targets), extraction_failures=self.source.failed)
+            if len(self.targets) % 500 == 0:
+                self.phase(f"articles {len(self.targets)}/{self.result['articles_wanted']}")
+        stream = all_posts(self.args.data, self.timer)
+        done, previous, batch = 0, None, []
+        url_every = round(1 / self.args.url_share) if self.args.url_share else 0
+        forward_every = round(1 / self.args.forward_share) if self.args.forward_share else 0
+        wanted = self.result["posts_wanted"]
+        while done < wanted and time.perf_counter() < self.deadline:
+            post = shaped_post(next(stream), done, previous, self.targets, url_every, forward_every)
+            if url_every and done % url_every == 0:
+                previous = post
+            batch.append(post)
+            done += 1
+            if len(batch) == config.POST_BATCH or done == wanted:
+                self.timed("store posts", self.store.add_posts, batch)
+                batch = []
+                self.result["posts"] = done
+                if done % 5000 == 0:
+                    self.phase(f"posts {done}/{wanted}")
+        if batch:
+            self.timed("store posts", self.store.add_posts, batch)
+        self.result["posts"] = done
 
-    began = time.perf_counter()
-    report = link_by_evidence(store)
-    timer.add("evidence links", time.perf_counter() - began)
-    result["evidence_links"] = report.by_stage
-    progress(size, f"ingest + evidence links done: {report}", started)
+    def evidence(self) -> None:
+        report = self.timed("evidence links", link_by_evidence, self.store)
+        self.result["evidence_links"] = report.by_stage
+        self.phase(f"ingest and URL/forward links done: {report}")
+        if self.args.semantic is not True:
+            self.result["trace_evidence"] = warm_traces(
+                self.store, all_posts(self.args.data, Timer(), start_round=9), self.targets, semantic=False,
+                embedder=None, model=None, repeats=self.args.trace_repeats, budget=self.args.trace_seconds,
+                channel="bench_new")
+        self.result["rss_evidence_mb"] = maxrss_mb()
+        self.phase("warm traces without the semantic step done")
 
-    extra = all_posts(args.data, Timer(), start_round=9)
-    if args.semantic is not True:
-        result["trace_evidence"] = warm_traces(store, extra, targets, semantic=False, embedder=None, model=None,
-                                               repeats=args.trace_repeats, budget=args.trace_seconds,
-                                               channel="bench_new")
-        result["rss_evidence_mb"] = maxrss_mb()
-        progress(size, "warm traces without the semantic step done", started)
-
-    if args.semantic is not False:
+    def semantic(self) -> None:
         began = time.perf_counter()
         embedder = TimedEmbedder(get_embedder())
+        embedder.inner.embed(["warm-up"], query=True)
         model = LinkerModel.load()
-        timer.add("model load", time.perf_counter() - began)
-        article_views, post_texts = pending_texts(store)
+        self.timer.add("model load", time.perf_counter() - began)
+        wanted = dict(zip(("articles", "posts"), pending_texts(self.store)))
         embedded = {"articles": [0, 0.0], "posts": [0, 0.0]}
-        complete = True
-        for kind, texts, query in (("articles", article_views, False), ("posts", post_texts, True)):
-            for start in range(0, len(texts), EMBED_CHUNK):
-                if time.perf_counter() >= deadline:
-                    complete = False
-                    break
+        self.result.update(embed_wanted={kind: len(texts) for kind, texts in wanted.items()},
+                           embedded=embedded, embedding_complete=False,
+                           placeholder={"articles": 0, "posts": 0})
+        for kind, query in (("articles", False), ("posts", True)):
+            texts = wanted[kind]
+            start = 0
+            while start < len(texts) and time.perf_counter() < self.deadline:
                 texts_before, seconds_before = embedder.texts, embedder.seconds
-                began = time.perf_counter()
-                embed_cached(store, embedder, texts[start:start + EMBED_CHUNK], query=query)
-                timer.add("embedding", time.perf_counter() - began)
+                self.timed("embedding", embed_cached, self.store, embedder, texts[start:start + EMBED_CHUNK],
+                           query=query)
                 embedded[kind][0] += embedder.texts - texts_before
                 embedded[kind][1] += embedder.seconds - seconds_before
-                if (start // EMBED_CHUNK) % 8 == 7:
-                    progress(size, f"embedded {kind} {start + EMBED_CHUNK}/{len(texts)}", started)
-        result.update(embed_wanted={"articles": len(article_views), "posts": len(post_texts)},
-                      embedded=embedded, embedding_complete=complete)
-        if complete:
-            began = time.perf_counter()
-            before = embedder.texts
-            decided = link_semantic(store, embedder=embedder, model=model)
-            store.save_matches(decided, stages=("semantic",))
-            timer.add("semantic links", time.perf_counter() - began)
-            result.update(semantic_links=len(decided), semantic_new_embeddings=embedder.texts - before)
-            progress(size, f"semantic links done: {len(decided)} posts linked", started)
-            result["trace_semantic"] = warm_traces(
-                store, extra, targets, semantic=True, embedder=embedder, model=model,
-                repeats=args.trace_repeats, budget=args.trace_seconds, channel="bench_new_semantic")
-            progress(size, "warm traces with the semantic step done", started)
-        result["rss_semantic_mb"] = maxrss_mb()
-    store.close()
-    result["seconds"] = timer.seconds
-    result["wall"] = time.perf_counter() - started
-    return result
+                start += EMBED_CHUNK
+                self.phase(f"embedded {kind} {min(start, len(texts))}/{len(texts)}")
+            if start < len(texts):
+                filler = PlaceholderEmbedder(embedder)
+                embed_cached(self.store, filler, texts[start:], query=query)
+                self.result["placeholder"][kind] = len(texts) - start
+        self.result["embedding_complete"] = not any(self.result["placeholder"].values())
+        self.phase("semantic linking")
+        before = embedder.texts
+        decided = self.timed("semantic links", link_semantic, self.store, embedder=embedder, model=model)
+        self.timed("semantic links", self.store.save_matches, decided, stages=("semantic",))
+        self.result.update(semantic_links=len(decided), semantic_new_embeddings=embedder.texts - before,
+                           rss_semantic_mb=maxrss_mb())
+        self.phase(f"semantic links done: {len(decided)} posts linked")
+        self.result["trace_semantic"] = warm_traces(
+            self.store, all_posts(self.args.data, Timer(), start_round=9), self.targets, semantic=True,
+            embedder=embedder, model=model, repeats=self.args.trace_repeats, budget=self.args.trace_seconds,
+            channel="bench_new_semantic")
+        self.result["rss_semantic_mb"] = maxrss_mb()
+        self.phase("warm traces with the semantic step done")
+
+    def run(self) -> None:
+        self.phase("ingest")
+        self.ingest()
+        self.evidence()
+        if self.args.semantic is not False:
+            self.semantic()
+        self.store.close()
+        self.phase("done")
 
 
 # --- the report (parent process) ---------------------------------------------------------------
@@ -338,44 +367,66 @@ def figures(result: dict[str, Any], semantic: bool, pooled: dict[str, float]) ->
     s = result["seconds"]
     article_s = s.get("extract", 0.0) + s.get("store articles", 0.0)
     post_s = s.get("parse", 0.0) + s.get("store posts", 0.0) + s.get("evidence links", 0.0)
-    row: dict[str, Any] = {"extrapolated": False, "embedding": None, "semantic": None}
+    row: dict[str, Any] = {"extrapolated": False, "placeholder": False, "embedding": None, "semantic": None}
     if semantic:
         embedding = 0.0
         for kind in ("articles", "posts"):
-            texts, seconds = result["embedded"][kind]
-            missing = result["embed_wanted"][kind] - texts
-            cost = seconds + (missing / pooled[kind] if missing and kind in pooled else 0.0)
+            missing = result["placeholder"][kind]
+            cost = result["embedded"][kind][1] + (missing / pooled[kind] if missing and kind in pooled else 0.0)
             embedding += cost
             if kind == "articles":
                 article_s += cost
             else:
                 post_s += cost
         post_s += s.get("semantic links", 0.0)
-        row.update(extrapolated=not result["embedding_complete"], embedding=embedding,
-                   semantic=s.get("semantic links") if result["embedding_complete"] else None)
-    traces = result.get("trace_semantic" if semantic else "trace_evidence") or []
+        row.update(extrapolated=not result["embedding_complete"], placeholder=not result["embedding_complete"],
+                   embedding=embedding, semantic=s.get("semantic links") if "semantic_links" in result else None)
     row.update(
         posts_per_s=result["posts"] / post_s if post_s else None,
         articles_per_s=result["articles"] / article_s if article_s else None,
         total=article_s + post_s + (s.get("model load", 0.0) if semantic else 0.0),
         ingest=s.get("parse", 0.0) + s.get("store posts", 0.0) + s.get("store articles", 0.0),
         extract=s.get("extract", 0.0), evidence=s.get("evidence links", 0.0),
-        traces=traces, rss=result.get("rss_semantic_mb" if semantic else "rss_evidence_mb"))
+        traces=result.get("trace_semantic" if semantic else "trace_evidence") or [],
+        rss=result.get("rss_semantic_mb" if semantic else "rss_evidence_mb"))
     return row
 
 
 def table_row(result: dict[str, Any], semantic: bool, row: dict[str, Any]) -> str:
     mark = "~" if row["extrapolated"] else ""
+    dagger = " †" if row["placeholder"] else ""
     traces = row["traces"]
     latency = (f"{np.percentile(traces, 50) * 1000:,.0f} / {np.percentile(traces, 95) * 1000:,.0f} ms "
-               f"(n={len(traces)})" if traces else "not measured")
+               f"(n={len(traces)}){dagger}" if traces else "not measured")
+    semantic_cell = "-" if not semantic else (
+        "not measured" if row["semantic"] is None else f"{row['semantic']:,.1f}{dagger}")
     cells = [f"{result['posts']:,} + {result['articles']:,}", "yes" if semantic else "no",
              f"{mark}{row['posts_per_s']:,.0f}", f"{mark}{row['articles_per_s']:,.1f}", f"{mark}{row['total']:,.0f}",
              f"{row['ingest']:.1f}", f"{row['extract']:.1f}", f"{row['evidence']:.2f}",
              "-" if row["embedding"] is None else f"{mark}{row['embedding']:,.0f}",
-             ("-" if not semantic else "not measured") if row["semantic"] is None else f"{row['semantic']:.1f}",
-             latency, f"{row['rss']:,.0f}" if row["rss"] else "-"]
+             semantic_cell, latency, f"{row['rss']:,.0f}" if row["rss"] else "-"]
     return "| " + " | ".join(cells) + " |"
+
+
+def stage_note(result: dict[str, Any]) -> str:
+    """One line per size: every stage's seconds and the counts behind them."""
+    parts = [", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in sorted(result["seconds"].items()))]
+    if "evidence_links" in result:
+        parts.append(f"URL/forward links {result['evidence_links']}")
+    parts.append(f"extraction failures {result.get('extraction_failures', 0)}")
+    if "embedded" in result:
+        done, wanted = result["embedded"], result["embed_wanted"]
+        parts.append(f"embedded {done['articles'][0]}/{wanted['articles']} distinct article views and "
+                     f"{done['posts'][0]}/{wanted['posts']} distinct unlinked posts")
+    if "semantic_links" in result:
+        parts.append(f"semantic links {result['semantic_links']} (texts embedded while linking: "
+                     f"{result['semantic_new_embeddings']}: all cache hits)")
+    if result["posts"] < result["posts_wanted"] or result["articles"] < result["articles_wanted"]:
+        parts.append(f"budget reached at {result['posts']}/{result['posts_wanted']} posts, "
+                     f"{result['articles']}/{result['articles_wanted']} articles")
+    if result.get("phase") != "done":
+        parts.append(f"stopped during: {result.get('phase')}")
+    return f"- {result['size']:,} items: " + "; ".join(parts)
 
 
 def report(results: list[dict[str, Any]], command: str, semantic: bool | None) -> str:
@@ -392,45 +443,50 @@ def report(results: list[dict[str, Any]], command: str, semantic: bool | None) -
         "",
         f"Command: `{command}`",
         "",
-        "All figures measured, except those marked `~`: there embedding did not finish within",
-        "--max-seconds and the texts left are charged at the measured embedding rate below.",
-        "posts/s = posts / (parse + store writes + URL/forward linking [+ their embedding + semantic",
-        "linking]); articles/s = articles / (extraction + store writes [+ their embedding]); total",
-        "includes the model load. Ingest s = parse + store writes, extraction s = extract_article on",
-        "the HTML half of the articles. Warm trace: add one post, time cascade.trace on the whole store.",
+        "Measured, except where marked. `~`: embedding did not finish within --max-seconds; the texts",
+        "left are charged at the measured embedding rate below (extrapolated). `†`: measured with",
+        "random placeholder vectors for those texts (real code path and candidate counts, decisions",
+        "meaningless). posts/s = posts / (parse + store writes + URL/forward linking [+ their",
+        "embedding + semantic linking]); articles/s = articles / (extraction + store writes [+ their",
+        "embedding]); total s adds the model load. Ingest s = Telethon JSON parse + store writes;",
+        "extraction s = extract_article on the HTML half of the articles. Warm trace: add one new",
+        "post, time cascade.trace over the whole store (it relinks every post, not just the new one).",
     ]
     for kind, rate in pooled.items():
         what = "title+lead passages, <=600 chars" if kind == "articles" else "post texts as queries"
-        lines.append(f"Embedding rate (measured, cache misses only): {kind} {rate:.1f} texts/s ({what}).")
-    for result in results:
-        s = result["seconds"]
-        parts = [", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in sorted(s.items())),
-                 f"URL/forward links {result['evidence_links']}",
-                 f"extraction failures {result['extraction_failures']}"]
-        if "embedded" in result:
-            parts.append(f"embedded {result['embedded']['articles'][0]}/{result['embed_wanted']['articles']} "
-                         f"articles and {result['embedded']['posts'][0]}/{result['embed_wanted']['posts']} posts")
-        if "semantic_links" in result:
-            parts.append(f"semantic links {result['semantic_links']} (texts embedded during linking: "
-                         f"{result['semantic_new_embeddings']}, i.e. cache hits only)")
-        if result["posts"] < result["posts_wanted"] or result["articles"] < result["articles_wanted"]:
-            parts.append(f"budget reached at {result['posts']}/{result['posts_wanted']} posts, "
-                         f"{result['articles']}/{result['articles_wanted']} articles")
-        lines.append(f"- {result['size']:,} items: " + "; ".join(parts))
+        lines.append(f"Embedding rate (measured, cache misses): {kind} {rate:.1f} texts/s ({what}).")
+    lines += [stage_note(result) for result in results]
     return "\n".join(lines)
 
 
-def child_args(args: argparse.Namespace, size: int) -> list[str]:
+def child_args(args: argparse.Namespace, size: int, workdir: str, out: Path) -> list[str]:
     """The options of one size's subprocess."""
-    command = [sys.executable, __file__, "--child", str(size), "--data", str(args.data),
-               "--max-seconds", str(args.max_seconds), "--trace-repeats", str(args.trace_repeats),
-               "--trace-seconds", str(args.trace_seconds), "--article-share", str(args.article_share),
-               "--url-share", str(args.url_share), "--forward-share", str(args.forward_share)]
+    command = [sys.executable, __file__, "--child", str(size), "--data", str(args.data), "--workdir", workdir,
+               "--out", str(out), "--max-seconds", str(args.max_seconds),
+               "--trace-repeats", str(args.trace_repeats), "--trace-seconds", str(args.trace_seconds),
+               "--article-share", str(args.article_share), "--url-share", str(args.url_share),
+               "--forward-share", str(args.forward_share)]
     if args.semantic is not None:
         command.append("--semantic" if args.semantic else "--no-semantic")
-    if args.workdir:
-        command += ["--workdir", args.workdir]
     return command
+
+
+def run_sizes(args: argparse.Namespace, workdir: str) -> list[dict[str, Any]]:
+    results = []
+    for size in (int(part) for part in args.sizes.split(",") if part.strip()):
+        out = Path(workdir) / f"result-{size}.json"
+        limit = args.max_seconds + args.grace_seconds
+        try:
+            done = subprocess.run(child_args(args, size, workdir, out), timeout=limit, check=False)
+            if done.returncode != 0:
+                print(f"error: size {size}: the run failed (exit {done.returncode})", file=sys.stderr)
+        except subprocess.TimeoutExpired:
+            print(f"size {size}: stopped after {limit:.0f} s", file=sys.stderr)
+        if out.exists():
+            results.append(json.loads(out.read_text(encoding="utf-8")))
+        for stale in Path(workdir).glob(f"bench-{size}.db*"):
+            stale.unlink()
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -438,27 +494,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000", help="items per run (posts + articles), comma-separated")
     parser.add_argument("--semantic", action=argparse.BooleanOptionalAction, default=None,
                         help="only with (--semantic) or only without (--no-semantic) the semantic step; default both")
-    parser.add_argument("--max-seconds", type=float, default=1800.0, help="budget per size for ingest + embedding")
+    parser.add_argument("--max-seconds", type=float, default=1800.0,
+                        help="budget per size for ingest and embedding; texts left get placeholder vectors")
+    parser.add_argument("--grace-seconds", type=float, default=1200.0,
+                        help="after the budget, time left for linking and traces before the size is stopped")
     parser.add_argument("--trace-repeats", type=int, default=50, help="warm traces timed per size and mode")
-    parser.add_argument("--trace-seconds", type=float, default=60.0, help="budget per size and mode for warm traces (min 3)")
+    parser.add_argument("--trace-seconds", type=float, default=60.0,
+                        help="budget per size and mode for warm traces (at least 3 are timed)")
     parser.add_argument("--article-share", type=float, default=0.2, help="share of items that are articles")
     parser.add_argument("--url-share", type=float, default=0.2, help="share of posts linking a stored article")
     parser.add_argument("--forward-share", type=float, default=0.05, help="share of posts forwarding such a post")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--workdir", help="where the stores are written (default: a temp folder)")
+    parser.add_argument("--workdir", help="where stores and results are written (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
-        print(json.dumps(run_size(args.child, args)))
+        SizeRun(args.child, args).run()
         return 0
-    results = []
-    for size in (int(part) for part in args.sizes.split(",") if part.strip()):
-        done = subprocess.run(child_args(args, size), stdout=subprocess.PIPE, text=True, check=False)
-        if done.returncode != 0:
-            print(f"error: size {size}: the run failed (exit {done.returncode})", file=sys.stderr)
-            return 1
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    if args.workdir:
+        results = run_sizes(args, args.workdir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="newstrace-bench-") as workdir:
+            results = run_sizes(args, workdir)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
     command = " ".join([".venv/bin/python bench/throughput.py", *(argv if argv is not None else sys.argv[1:])])

@@ -39,7 +39,7 @@ def test_demo_builds_a_fresh_store_and_prints_the_dossier(tmp_path):
     assert again.stdout == first.stdout
     store_counts = counts(db)
     assert (store_counts["posts"], store_counts["articles"]) == (16, 3)
-    assert store_counts["links_by_stage"] == {"url": 6, "mention": 1}
+    assert store_counts["links_by_stage"] == {"url": 6, "mention": 1, "semantic": 2}
 
 
 def test_dossier_by_post_url_in_both_formats(tmp_path):
@@ -54,10 +54,15 @@ def test_dossier_by_post_url_in_both_formats(tmp_path):
     mention = next(r for r in as_json["relays"] if r["url"] == "https://t.me/baltic_wire/89")
     assert (mention["stage"], mention["evidence"]["via"]) == ("mention", "https://t.me/kestrel_today/314")
     assert any(flag["type"] == "extraction" for flag in as_json["flags"])
-    unlinked = run(db, "dossier", "https://t.me/kestrel_today/313")
+    unlinked = run(db, "dossier", "https://t.me/kestrel_today/305")
     assert unlinked.exit_code == 1
-    assert unlinked.stderr.strip() == ("error: https://t.me/kestrel_today/313: "
+    assert unlinked.stderr.strip() == ("error: https://t.me/kestrel_today/305: "
                                        "no source for this post in the store")
+    retold = json.loads(run(db, "dossier", "https://t.me/kestrel_today/313", "--format", "json").stdout)
+    assert retold["article"]["title"] == "В порту Кестрел завершилась девятидневная забастовка"
+    relay = next(r for r in retold["relays"] if r["url"] == "https://t.me/kestrel_today/313")
+    assert (relay["stage"], relay["credited"]) == ("semantic", False)
+    assert "14" in relay["evidence"]["shared_numbers"]
 
 
 def test_export_dossiers_names_files_like_the_reference(tmp_path):

@@ -21,7 +21,7 @@ from newstrace.collect.http import Fetcher
 from newstrace.demo import run_demo
 from newstrace.errors import NewstraceError
 from newstrace.evaluate import run_eval
-from newstrace.match.evidence_links import link_by_evidence
+from newstrace.match.cascade import trace
 from newstrace.report.dossier import build_dossier, find_article, render_text
 from newstrace.report.export import export_dossiers
 from newstrace.store.sqlite import Store, open_store
@@ -202,10 +202,12 @@ def import_pdf(ctx: click.Context, files: tuple[str, ...], url: str | None) -> N
 
 
 @main.command()
+@click.option("--semantic/--no-semantic", default=True, show_default=True,
+              help="Also match posts with no link or forward by their text (embeddings and fact checks).")
 @click.pass_context
-def link(ctx: click.Context) -> None:
-    """Re-run the linking steps over the whole store."""
-    click.echo(f"links: {link_by_evidence(_store(ctx))}", err=True)
+def link(ctx: click.Context, semantic: bool) -> None:
+    """Trace every post of the store to its source (or to none) with the whole cascade."""
+    click.echo(f"links: {trace(_store(ctx), semantic=semantic)}", err=True)
 
 
 @main.command()

@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from newstrace import ingest
+from newstrace.match.cascade import trace
 from newstrace.report.dossier import build_dossier, find_article, render_summary, render_text
 from newstrace.store.sqlite import Store
 
@@ -40,6 +41,7 @@ def build_demo_store(path: Path, log: Callable[[str], None]) -> Store:
         for error in result.errors:
             raise error
         log(f"{label}: {result.summary()}")
+    log(f"traced: {trace(store)}")
     return store
 
 

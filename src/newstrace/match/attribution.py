@@ -466,6 +466,27 @@ def outlet_as_source(outlet: Outlet) -> dict[str, Any]:
             "names": list(outlet.names), "stems": list(outlet.stems), "telegram": list(outlet.telegram)}
 
 
+def source_of(article_url: str, site_name: str | None) -> dict[str, Any]:
+    """detect_credit's source_outlet for an article: its catalogued outlet, else its host and name."""
+    outlet = outlet_for_url(article_url)
+    if outlet:
+        return outlet_as_source(outlet)
+    host = (urlsplit(article_url).hostname or "").removeprefix("www.")
+    return {"key": host or "source", "domains": [host] if host else [],
+            "names": [site_name] if site_name else []}
+
+
+def credit_evidence(text: str, links: list[Link], *, article_url: str, site_name: str | None,
+                    forwarded_from: str | None = None, forwarded_from_name: str | None = None,
+                    own_channel: str | None = None) -> dict[str, Any]:
+    """How a relay credits the article it was matched to, as evidence fields for the store."""
+    credit = detect_credit(text, links, forwarded_from=forwarded_from, forwarded_from_name=forwarded_from_name,
+                           source_outlet=source_of(article_url, site_name), own_channel=own_channel)
+    if credit.kind == "none":
+        return {"credit": None}
+    return {"credit": credit.kind, "credit_phrase": credit.phrase, "credit_outlet": credit.outlet}
+
+
 __all__ = ["KINDS", "NO_CREDIT", "Catalogue", "Credit", "Outlet", "catalogue", "credited_outlets",
-           "detect_credit", "load_outlets", "outlet_as_source", "outlet_for_channel", "outlet_for_url",
-           "parse_outlets"]
+           "credit_evidence", "detect_credit", "load_outlets", "outlet_as_source", "outlet_for_channel", "outlet_for_url",
+           "parse_outlets", "source_of"]

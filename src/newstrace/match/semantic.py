@@ -24,9 +24,10 @@ import numpy as np
 from newstrace import config
 from newstrace.extract.language import detect_language
 from newstrace.extract.urls import url_date
+from newstrace.match.attribution import credit_evidence
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.features import DayRef, Facts, day_distance, facts, signed_gap
-from newstrace.model import Match
+from newstrace.model import Link, Match
 from newstrace.store.sqlite import Store, parse_iso
 from newstrace.stories.cluster import cluster
 
@@ -229,7 +230,8 @@ def link_semantic(store: Store, *, embedder: Embedder | None = None,
     embedder = embedder or get_embedder()
     model = model or LinkerModel.load()
     posts = store.db.execute(
-        "SELECT p.id, p.channel, p.message_id, p.text, p.posted_at FROM posts p "
+        "SELECT p.id, p.channel, p.message_id, p.text, p.posted_at, p.forwarded_from, "
+        "p.forwarded_from_name FROM posts p "
         "LEFT JOIN matches m ON m.post_id = p.id AND m.stage != 'semantic' "
         "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 ORDER BY p.id").fetchall()
     if not posts:
@@ -249,7 +251,12 @@ def link_semantic(store: Store, *, embedder: Embedder | None = None,
                 best = (probability, index, evidence)
         if best and best[0] >= model.threshold:
             probability, index, evidence = best
-            evidence["credit"] = None
+            article = store.article(pool.ids[index])
+            links = [Link(link["url"], link["anchor"], link["kind"]) for link in store.post_links(row["id"])]
+            evidence.update(credit_evidence(
+                row["text"], links, article_url=article["url"], site_name=article["site_name"],
+                forwarded_from=row["forwarded_from"], forwarded_from_name=row["forwarded_from_name"],
+                own_channel=row["channel"]))
             decided.append(Match(row["channel"], row["message_id"], pool.ids[index], "semantic",
                                  round(probability, 4), evidence))
     return decided

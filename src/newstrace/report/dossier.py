@@ -165,6 +165,8 @@ def render_summary(dossier: dict[str, Any]) -> str:
              f"{len(dossier['relays'])} relays:"]
     for relay in dossier["relays"]:
         credit = relay["credit"] or "no credit"
+        if relay["evidence"].get("credit_phrase"):
+            credit += f" «{relay['evidence']['credit_phrase']}»"
         lines.append(f"  {relay['url']:<40} {relay['posted_at']}  {_lag(relay['lag_seconds']):>8}  "
                      f"{relay['stage']:<8} {relay['score']:.2f}  {credit}  -> paragraph {relay['paragraph'] + 1}")
     for flag in dossier["flags"]:
