@@ -1,6 +1,7 @@
 """The `newstrace` command end to end: real store files, a real loopback server, the demo corpus."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,15 +22,31 @@ def run(db, *args):
     return result
 
 
+@pytest.fixture(scope="module")
+def built_demo(tmp_path_factory):
+    """One demo store per module; tests work on copies of it."""
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = CliRunner().invoke(main, ["demo", "--db", str(db)], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    with Store(db) as store:
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db, result
+
+
+@pytest.fixture
+def demo_copy(built_demo, tmp_path):
+    copy = tmp_path / "demo.db"
+    shutil.copy(built_demo[0], copy)
+    return copy
+
+
 def counts(db):
     with Store(db) as store:
         return store.counts()
 
 
-def test_demo_builds_a_fresh_store_and_prints_the_dossier(tmp_path):
-    db = tmp_path / "demo.db"
-    first = CliRunner().invoke(main, ["demo", "--db", str(db)], catch_exceptions=False)
-    assert first.exit_code == 0, first.stderr
+def test_demo_builds_a_fresh_store_and_prints_the_dossier(built_demo):
+    db, first = built_demo
     lines = first.stdout.splitlines()
     assert lines[0] == "Kestrel port workers end nine-day strike after 14% pay deal"
     assert lines[lines.index("Original url:") + 1] == A1
@@ -42,9 +59,8 @@ def test_demo_builds_a_fresh_store_and_prints_the_dossier(tmp_path):
     assert store_counts["links_by_stage"] == {"url": 6, "mention": 1, "semantic": 2}
 
 
-def test_dossier_by_post_url_in_both_formats(tmp_path):
-    db = tmp_path / "demo.db"
-    CliRunner().invoke(main, ["demo", "--db", str(db)], catch_exceptions=False)
+def test_dossier_by_post_url_in_both_formats(demo_copy, tmp_path):
+    db = demo_copy
     text = run(db, "dossier", "https://t.me/baltic_wire/89")
     assert text.exit_code == 0
     assert text.stdout.splitlines()[:2] == ["Kestrel council approves overnight bus pilot on three routes",
@@ -65,9 +81,8 @@ def test_dossier_by_post_url_in_both_formats(tmp_path):
     assert "14" in relay["evidence"]["shared_numbers"]
 
 
-def test_export_dossiers_names_files_like_the_reference(tmp_path):
-    db = tmp_path / "demo.db"
-    CliRunner().invoke(main, ["demo", "--db", str(db)], catch_exceptions=False)
+def test_export_dossiers_names_files_like_the_reference(demo_copy, tmp_path):
+    db = demo_copy
     result = run(db, "export", "dossiers", str(tmp_path / "out"))
     assert result.exit_code == 0
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
@@ -135,9 +150,9 @@ def test_loopback_urls_are_refused_without_the_option(tmp_path, http_server):
     (["import", "html", "--url", "https://x.example/a"], "<html><body>Привет</body></html>".encode("cp1251"),
      "no article text"),
 ])
-def test_bad_input_is_one_clear_line_and_leaves_the_store_unchanged(tmp_path, command, content, problem):
-    db = tmp_path / "s.db"
-    CliRunner().invoke(main, ["demo", "--db", str(db)], catch_exceptions=False)
+def test_bad_input_is_one_clear_line_and_leaves_the_store_unchanged(demo_copy, tmp_path, command, content,
+                                                                   problem):
+    db = demo_copy
     before = counts(db)
     bad = tmp_path / "bad.input"
     bad.write_bytes(content)

@@ -20,6 +20,7 @@ from newstrace.match.cascade import trace
 from newstrace.match.evidence_links import LinkReport
 from newstrace.model import Article, Post
 from newstrace.store.sqlite import Store
+from newstrace.stories.store import story_of_article
 
 EVAL_CHANNEL = "eval"
 
@@ -88,14 +89,16 @@ def predictions(run: EvalRun) -> list[dict[str, Any]]:
     linked = {row["message_id"]: row for row in run.store.db.execute(
         "SELECT p.message_id, m.article_id, m.score FROM matches m JOIN posts p ON p.id = m.post_id "
         "WHERE p.channel = ?", (EVAL_CHANNEL,))}
+    stories = story_of_article(run.store)
     lines: list[dict[str, Any]] = []
     for number, post_id in run.post_ids.items():
         match = linked.get(number)
         source = run.article_ids.get(match["article_id"]) if match else None
         lines.append({"post": post_id, "source": source, "score": match["score"] if match else None})
-        lines.append({"item": post_id, "story": f"a{match['article_id']}" if match else post_id})
+        story = stories.get(match["article_id"], f"a{match['article_id']}") if match else post_id
+        lines.append({"item": post_id, "story": story})
     for article_id, external in run.article_ids.items():
-        lines.append({"item": external, "story": f"a{article_id}"})
+        lines.append({"item": external, "story": stories.get(article_id, f"a{article_id}")})
     return lines
 
 

@@ -224,9 +224,10 @@ def _date_features(post: Facts, other: Facts, day: DayRef | None, other_day: Day
     return values
 
 
-def link_semantic(store: Store, *, embedder: Embedder | None = None,
+def link_semantic(store: Store, pool: Pool, *, embedder: Embedder | None = None,
                   model: LinkerModel | None = None) -> list[Match]:
-    """Decide a source for every post that the URL and forward steps left unlinked."""
+    """Decide a source among the pool's articles for every post that the URL and forward steps
+    left unlinked."""
     embedder = embedder or get_embedder()
     model = model or LinkerModel.load()
     posts = store.db.execute(
@@ -234,10 +235,7 @@ def link_semantic(store: Store, *, embedder: Embedder | None = None,
         "p.forwarded_from_name FROM posts p "
         "LEFT JOIN matches m ON m.post_id = p.id AND m.stage != 'semantic' "
         "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 ORDER BY p.id").fetchall()
-    if not posts:
-        return []
-    pool = load_pool(store, embedder)
-    if not pool.ids:
+    if not posts or not pool.ids:
         return []
     vectors = embed_cached(store, embedder, [row["text"] for row in posts], query=True)
     decided = []

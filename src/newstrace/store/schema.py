@@ -148,4 +148,12 @@ MIGRATIONS: list[str] = [
         vector  BLOB NOT NULL
     );
     """,
+    # 3: the story each article belongs to (a story is one event, across languages)
+    """
+    CREATE TABLE article_stories (
+        article_id  INTEGER PRIMARY KEY REFERENCES articles (id),
+        story       TEXT NOT NULL
+    );
+    CREATE INDEX article_stories_story ON article_stories (story);
+    """,
 ]
