@@ -56,21 +56,24 @@ def main() -> None:
     parser.add_argument("tasks", nargs="+", type=Path)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "newstrace-embeddings.db")
     parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--out", type=Path, default=OUT, help="where to write the model (default: the shipped one)")
+    parser.add_argument("--drop", nargs="*", default=[],
+                        help="leave out features whose names start with these prefixes (ablations)")
     args = parser.parse_args()
     rows, labels = [], []
     for folder in args.tasks:
         more_rows, more_labels, _ = task_rows(folder, args.cache)
         rows += more_rows
         labels += more_labels
-    names = list(rows[0])
+    names = [name for name in rows[0] if not any(name.startswith(prefix) for prefix in args.drop)]
     features = np.array([[row[name] for name in names] for row in rows])
     fitted = LogisticRegression(C=1.0, max_iter=5000).fit(features, np.array(labels))
     model = {"features": names, "coef": [round(float(w), 5) for w in fitted.coef_[0]],
              "intercept": round(float(fitted.intercept_[0]), 5), "threshold": args.threshold}
-    OUT.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
+    args.out.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
     for name, weight in sorted(zip(names, model["coef"]), key=lambda item: -abs(item[1])):
         print(f"{name:22s} {weight:+.3f}")
-    print(f"{len(rows)} pairs, {sum(labels)} positive -> {OUT}")
+    print(f"{len(rows)} pairs, {sum(labels)} positive -> {args.out}")
 
 
 if __name__ == "__main__":

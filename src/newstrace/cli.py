@@ -255,12 +255,14 @@ def export_dossiers_command(ctx: click.Context, directory: str, fmt: str, includ
               help="The fresh store the evaluation builds (replaced on every run).")
 @click.option("--embedding-cache", default=None, help="A store file whose cached vectors are reused and grown.")
 @click.option("--no-semantic", is_flag=True, help="Only the URL and forward steps (an ablation).")
+@click.option("--linker-model", default=None, help="Weights from tools/train_linker.py --out (ablations).")
 def eval_command(articles: str, posts: str, predictions: str, store_path: str,
-                 embedding_cache: str | None, no_semantic: bool) -> None:
+                 embedding_cache: str | None, no_semantic: bool, linker_model: str | None) -> None:
     """Ingest an evaluation corpus into a fresh store, trace every post, write predictions."""
     try:
         report, seconds = run_eval(articles, posts, predictions, store_path=store_path,
-                                   semantic=not no_semantic, embedding_cache=embedding_cache)
+                                   semantic=not no_semantic, embedding_cache=embedding_cache,
+                                   linker_model=linker_model)
     except NewstraceError as error:
         _fail(str(error))
         sys.exit(1)

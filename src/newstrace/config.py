@@ -190,3 +190,11 @@ ORDINAL_STEMS = {
 STORY_MODEL = "story_model.json"  # in newstrace/data: article-pair weights, from tools/train_stories.py
 STORY_NEIGHBOURS = 30          # pairs scored per article: its most similar others
 STORY_LINK_DISTANCE = 0.5      # average-linkage cut: 1 - P(same event); lower = purer, smaller stories
+
+# --- match/near_copy.py --------------------------------------------------------------------
+SHINGLE_WORDS = 3              # word n-grams compared for near-verbatim copies
+MINHASH_PERMUTATIONS = 128
+COPY_LSH_THRESHOLD = 0.3       # Jaccard of a post and one paragraph that makes it a candidate
+COPY_MIN_CONTAINMENT = 0.6     # share of the post's shingles found in the article to call it a copy
+COPY_MIN_CHARS = 60            # shorter posts are left to the semantic step
+COPY_SCORE_BASE = 0.9          # a copy's score: this plus the rest times its containment

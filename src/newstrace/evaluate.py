@@ -18,6 +18,7 @@ from newstrace.errors import InputError
 from newstrace.ingest import read_input
 from newstrace.match.cascade import trace
 from newstrace.match.evidence_links import LinkReport
+from newstrace.match.semantic import LinkerModel
 from newstrace.model import Article, Post
 from newstrace.store.sqlite import Store
 from newstrace.stories.store import story_of_article
@@ -126,14 +127,15 @@ def share_embeddings(store: Store, cache: str | Path, *, save: bool) -> None:
 
 def run_eval(articles_path: str | Path, posts_path: str | Path, predictions_path: str | Path,
              *, store_path: str | Path, semantic: bool = True,
-             embedding_cache: str | Path | None = None) -> tuple[LinkReport, dict[str, float]]:
+             embedding_cache: str | Path | None = None,
+             linker_model: str | Path | None = None) -> tuple[LinkReport, dict[str, float]]:
     """The whole evaluation: fresh store, ingest, trace, predictions file; returns timings."""
     with fresh_store(store_path) as store:
         run = load_task(store, articles_path, posts_path)
         if embedding_cache:
             share_embeddings(store, embedding_cache, save=False)
         started = time.perf_counter()
-        report = trace(store, semantic=semantic)
+        report = trace(store, semantic=semantic, model=LinkerModel.load(linker_model) if semantic else None)
         run.seconds["trace"] = time.perf_counter() - started
         if embedding_cache:
             share_embeddings(store, embedding_cache, save=True)

@@ -1,24 +1,44 @@
-"""The whole linking cascade, cheapest evidence first: URL, forward/mention, then semantic;
-articles are grouped into stories on the way, since the semantic step checks posts against them."""
+"""The whole linking cascade, cheapest evidence first: URL, forward/mention, near-verbatim copy,
+then semantic; articles are grouped into stories on the way, since the semantic step checks posts
+against them. Links found from text alone get their credit (named outlet, @channel) here."""
 
 from __future__ import annotations
 
+from newstrace.match.attribution import credit_evidence
 from newstrace.match.embed import Embedder, get_embedder
 from newstrace.match.evidence_links import LinkReport, link_by_evidence
+from newstrace.match.near_copy import link_near_copies
 from newstrace.match.semantic import LinkerModel, link_semantic, load_pool
+from newstrace.model import Link, Match
 from newstrace.store.sqlite import Store
 from newstrace.stories.store import save_stories
+
+
+def with_credits(store: Store, matches: list[Match]) -> list[Match]:
+    """Add how each relay credits its matched article (or that it does not) to the evidence."""
+    for match in matches:
+        post = store.post(match.channel, match.message_id)
+        article = store.article(match.article_id)
+        links = [Link(row["url"], row["anchor"], row["kind"]) for row in store.post_links(post["id"])]
+        match.evidence.update(credit_evidence(
+            post["text"], links, article_url=article["url"], site_name=article["site_name"],
+            forwarded_from=post["forwarded_from"], forwarded_from_name=post["forwarded_from_name"],
+            own_channel=post["channel"]))
+    return matches
 
 
 def trace(store: Store, *, semantic: bool = True, embedder: Embedder | None = None,
           model: LinkerModel | None = None) -> LinkReport:
     """Link every post of the store to its source, or leave it unlinked; returns what was decided."""
     report = link_by_evidence(store)
+    copies = with_credits(store, link_near_copies(store))
+    report.changed += store.save_matches(copies, stages=("copy",))
+    report.by_stage["copy"] = len(copies)
     if semantic:
         embedder = embedder or get_embedder()
         pool = load_pool(store, embedder)
         save_stories(store, pool.ids, pool.stories)
-        decided = link_semantic(store, pool, embedder=embedder, model=model)
+        decided = with_credits(store, link_semantic(store, pool, embedder=embedder, model=model))
         report.changed += store.save_matches(decided, stages=("semantic",))
         report.by_stage["semantic"] = len(decided)
     return report

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,10 +25,9 @@ import numpy as np
 from newstrace import config
 from newstrace.extract.language import detect_language
 from newstrace.extract.urls import url_date
-from newstrace.match.attribution import credit_evidence
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.features import DayRef, Facts, day_distance, facts, signed_gap
-from newstrace.model import Link, Match
+from newstrace.model import Match
 from newstrace.store.sqlite import Store, parse_iso
 from newstrace.stories.cluster import cluster
 
@@ -46,8 +46,12 @@ class LinkerModel:
         return 1.0 / (1.0 + math.exp(-z))
 
     @classmethod
-    def load(cls) -> LinkerModel:
-        text = resources.files("newstrace.data").joinpath(config.LINKER_MODEL).read_text(encoding="utf-8")
+    def load(cls, path: str | Path | None = None) -> LinkerModel:
+        """The shipped model, or one written by tools/train_linker.py --out (ablations)."""
+        if path:
+            text = Path(path).read_text(encoding="utf-8")
+        else:
+            text = resources.files("newstrace.data").joinpath(config.LINKER_MODEL).read_text(encoding="utf-8")
         return cls(**json.loads(text))
 
 
@@ -231,8 +235,7 @@ def link_semantic(store: Store, pool: Pool, *, embedder: Embedder | None = None,
     embedder = embedder or get_embedder()
     model = model or LinkerModel.load()
     posts = store.db.execute(
-        "SELECT p.id, p.channel, p.message_id, p.text, p.posted_at, p.forwarded_from, "
-        "p.forwarded_from_name FROM posts p "
+        "SELECT p.id, p.channel, p.message_id, p.text, p.posted_at FROM posts p "
         "LEFT JOIN matches m ON m.post_id = p.id AND m.stage != 'semantic' "
         "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 ORDER BY p.id").fetchall()
     if not posts or not pool.ids:
@@ -249,12 +252,6 @@ def link_semantic(store: Store, pool: Pool, *, embedder: Embedder | None = None,
                 best = (probability, index, evidence)
         if best and best[0] >= model.threshold:
             probability, index, evidence = best
-            article = store.article(pool.ids[index])
-            links = [Link(link["url"], link["anchor"], link["kind"]) for link in store.post_links(row["id"])]
-            evidence.update(credit_evidence(
-                row["text"], links, article_url=article["url"], site_name=article["site_name"],
-                forwarded_from=row["forwarded_from"], forwarded_from_name=row["forwarded_from_name"],
-                own_channel=row["channel"]))
             decided.append(Match(row["channel"], row["message_id"], pool.ids[index], "semantic",
                                  round(probability, 4), evidence))
     return decided

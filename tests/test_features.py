@@ -1,0 +1,38 @@
+from datetime import date
+
+from newstrace.match.features import facts, signed_gap
+
+
+def test_numbers_are_spelled_one_way():
+    assert facts("ставка 4,25%, 1 000 человек, 1,200 tonnes, $4trn").numbers == {"4.25", "1000", "1200", "4"}
+    assert facts("rate of 4.25 percent").numbers == {"4.25"}
+    assert facts("в 2025 году").years == {2025} and facts("в 2025 году").numbers == set()
+
+
+def test_dates_in_several_languages_agree():
+    assert facts("Сегодня, 16 мая, стороны встретились").dates == {(5, 16)}
+    assert facts("On May 16 the sides met").dates == {(5, 16)}
+    assert facts("16 травня сторони зустрілися").dates == {(5, 16)}
+    assert facts("Le 16 mai").dates == {(5, 16)}
+    assert facts("Talks resumed on 16 May; the next round is due on June 2.").lead_date == (5, 16)
+
+
+def test_ordinals_tell_sibling_events_apart():
+    assert facts("девятый испытательный полёт").ordinals == {9}
+    assert facts("the ninth test flight").ordinals == {9}
+    assert facts("its 10th test flight").ordinals == {10}
+    assert facts("второй раунд переговоров").ordinals == {2}
+
+
+def test_names_match_across_scripts():
+    russian = facts("Уиткофф встретился с Мединским в ОАЭ").names
+    english = facts("Witkoff met Medinsky in the UAE").names
+    assert {"vtkf", "uae"} <= russian & english
+    assert facts("Байру").names == facts("Bayrou").names
+
+
+def test_signed_gap_reads_day_month_mentions_in_the_other_side_year():
+    assert signed_gap(date(2025, 5, 16), date(2025, 5, 14)) == -2
+    assert signed_gap(date(2025, 5, 16), (5, 18)) == 2
+    assert signed_gap((12, 30), date(2026, 1, 2)) == 3
+    assert signed_gap(None, date(2025, 1, 1)) is None

@@ -1,0 +1,30 @@
+import json
+
+from newstrace.match.cascade import trace
+from newstrace.store.sqlite import Store
+
+from factories import article, post
+
+
+def test_a_verbatim_copy_is_linked_without_embeddings_and_its_credit_read(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        article_id, _ = store.add_article(article())
+        store.add_article(article(url="https://other.example/2025/03/14/ferry-queue",
+                                  title="Queues at the ferry terminal",
+                                  paragraphs=["Long queues formed at the ferry terminal on Friday morning "
+                                              "as the new timetable started."]))
+        store.add_posts([
+            post("islands", 1, "Board chair Ingrid Solberg said the freeze would cost 2.4 million crowns a year, "
+                               "writes Gull Gazette."),
+            post("islands", 2, "Ingrid Solberg thinks island ferries have become too expensive for tourists."),
+            post("islands", 3, "A completely different story about a lighthouse and its new keeper."),
+        ])
+        report = trace(store, semantic=False)
+        assert report.by_stage["copy"] == 1
+        row = store.db.execute("SELECT m.* FROM matches m JOIN posts p ON p.id = m.post_id "
+                               "WHERE p.message_id = 1").fetchone()
+        evidence = json.loads(row["evidence"])
+        assert (row["stage"], row["article_id"]) == ("copy", article_id)
+        assert evidence["containment"] >= 0.6 and 0.9 < row["score"] <= 1.0
+        assert evidence["credit"] == "named" and "Gull Gazette" in evidence["credit_phrase"]
+        assert trace(store, semantic=False).changed == 0

