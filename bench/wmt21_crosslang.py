@@ -43,7 +43,7 @@ from newstrace.errors import InputError
 from newstrace.evaluate import fresh_store, share_embeddings
 from newstrace.match.cascade import trace
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
-from newstrace.match.semantic import LinkerModel, link_semantic, load_pool
+from newstrace.match.semantic import LinkerModel, Pool, link_semantic, load_pool
 from newstrace.model import Article, Post
 from newstrace.store.sqlite import Store
 
@@ -127,11 +127,10 @@ def build_store(path: Path, docs: list[WmtDoc], corpus: set[int], *, dated: bool
     return store, article_doc
 
 
-def _ranking(store: Store, embedder: Embedder, article_doc: dict[int, int],
+def _ranking(store: Store, embedder: Embedder, pool: Pool, article_doc: dict[int, int],
              posts: list[Any]) -> tuple[dict[str, float], dict[int, float]]:
     """Top-1/top-5/MRR of the raw similarity ranking for posts whose document is in the corpus,
     and every post's best cosine."""
-    pool = load_pool(store, embedder)
     vectors = embed_cached(store, embedder, [row["text"] for row in posts], query=True)
     sims = vectors @ pool.vectors.T
     doc_of_column = np.array([article_doc[article_id] for article_id in pool.ids])
@@ -183,14 +182,15 @@ def run_variant(docs: list[WmtDoc], corpus: set[int], *, dated: bool, cache: Pat
         share_embeddings(store, cache, save=False)
         posts = store.db.execute("SELECT id, message_id, text FROM posts WHERE channel = ? ORDER BY message_id",
                                  (CHANNEL,)).fetchall()
-        ranking, top_cos = _ranking(store, embedder, article_doc, posts)
+        pool = load_pool(store, embedder)
+        ranking, top_cos = _ranking(store, embedder, pool, article_doc, posts)
         report = trace(store, embedder=embedder, model=model)
         matched = {row["message_id"]: (article_doc[row["article_id"]], row["score"], row["stage"])
                    for row in store.db.execute(
                        "SELECT p.message_id, m.article_id, m.score, m.stage FROM matches m "
                        "JOIN posts p ON p.id = m.post_id WHERE p.channel = ?", (CHANNEL,))}
-        best = {m.message_id: (article_doc[m.article_id], m.score)
-                for m in link_semantic(store, embedder=embedder, model=dataclasses.replace(model, threshold=0.0))}
+        everyone = link_semantic(store, pool, embedder=embedder, model=dataclasses.replace(model, threshold=0.0))
+        best = {match.message_id: (article_doc[match.article_id], match.score) for match in everyone}
         share_embeddings(store, cache, save=True)
     sources = {n: (n if n in corpus else None) for n in range(len(docs))}
     at_threshold = _scores({n: (doc, score) for n, (doc, score, _) in matched.items()}, sources, 0.0)

@@ -22,6 +22,7 @@ from newstrace.demo import run_demo
 from newstrace.errors import NewstraceError
 from newstrace.evaluate import run_eval
 from newstrace.match.cascade import trace
+from newstrace.match.embed import get_embedder
 from newstrace.report.dossier import build_dossier, find_article, render_text
 from newstrace.report.export import export_dossiers
 from newstrace.store.sqlite import Store, open_store
@@ -222,7 +223,7 @@ def dossier(ctx: click.Context, target: str, fmt: str) -> None:
     except NewstraceError as error:
         _fail(str(error))
         sys.exit(1)
-    record = build_dossier(store, article_id)
+    record = build_dossier(store, article_id, get_embedder())
     if fmt == "json":
         if post is not None:
             record["asked_for_post"] = f"https://t.me/{post['channel']}/{post['message_id']}"

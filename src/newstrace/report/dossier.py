@@ -10,11 +10,15 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from newstrace import config
 from newstrace.errors import InputError
 from newstrace.extract.urls import tme_post, url_date
+from newstrace.match.embed import Embedder, embed_cached
 from newstrace.store.sqlite import Store, parse_iso
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -40,11 +44,25 @@ def align(text: str, paragraphs: list[str]) -> tuple[int, float]:
     return best, scores[best]
 
 
-def _relay(row: sqlite3.Row, paragraphs: list[str], published: str | None) -> dict[str, Any]:
+def align_semantic(store: Store, embedder: Embedder, text: str, paragraphs: list[str]) -> tuple[int, float]:
+    """The paragraph a relay relays by multilingual similarity, for relays that share too few
+    words with the source (other languages); paragraphs and relays are embedded once, cached."""
+    vectors = embed_cached(store, embedder, paragraphs, query=False)
+    sims = vectors @ embed_cached(store, embedder, [text], query=True)[0]
+    best = int(np.argmax(sims))
+    return best, float(sims[best])
+
+
+def _relay(row: sqlite3.Row, paragraphs: list[str], published: str | None,
+           semantic_align: Callable[[str], tuple[int, float]] | None) -> dict[str, Any]:
     posted = parse_iso(row["posted_at"])
     source_time = parse_iso(published)
     lag = (posted - source_time).total_seconds() if posted and source_time else None
     index, overlap = align(row["text"], paragraphs)
+    aligned_by = "words"
+    if overlap < config.ALIGN_MIN_OVERLAP and semantic_align and paragraphs:
+        index, overlap = semantic_align(row["text"])
+        aligned_by = "embedding"
     evidence = json.loads(row["evidence"])
     return {
         "url": f"https://t.me/{row['channel']}/{row['message_id']}",
@@ -59,6 +77,7 @@ def _relay(row: sqlite3.Row, paragraphs: list[str], published: str | None) -> di
         "evidence": evidence,
         "paragraph": index,
         "paragraph_overlap": round(overlap, 3),
+        "aligned_by": aligned_by,
         "text": row["text"],
         "edited": bool(row["edited"]),
     }
@@ -82,15 +101,19 @@ def _flags(article: sqlite3.Row, related: list[dict[str, str]]) -> list[dict[str
     return flags
 
 
-def build_dossier(store: Store, article_id: int) -> dict[str, Any]:
-    """Everything known about one article and its relays, as a JSON-ready dict."""
+def build_dossier(store: Store, article_id: int, embedder: Embedder | None = None) -> dict[str, Any]:
+    """Everything known about one article and its relays, as a JSON-ready dict.
+
+    With an embedder, relays in another language are placed at their paragraph by similarity.
+    """
     article = store.article(article_id)
     if article is None:
         raise InputError(f"article {article_id}", "not in the store")
     paragraphs = json.loads(article["paragraphs"])
     links = store.article_links(article_id)
     related = [{"url": link["url"], "anchor": link["anchor"]} for link in links if link["kind"] == "related"]
-    relays = [_relay(row, paragraphs, article["published_at"]) for row in store.relays(article_id)]
+    semantic_align = (lambda text: align_semantic(store, embedder, text, paragraphs)) if embedder else None
+    relays = [_relay(row, paragraphs, article["published_at"], semantic_align) for row in store.relays(article_id)]
     return {
         "article": {
             "id": article_id,

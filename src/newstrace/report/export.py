@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from newstrace.match.embed import get_embedder
 from newstrace.report.dossier import build_dossier, render_text
 from newstrace.store.sqlite import Store
 
@@ -22,7 +23,7 @@ def export_dossiers(store: Store, directory: Path, *, fmt: str = "text",
     written = []
     number = 0
     for article in store.articles():
-        record = build_dossier(store, article["id"])
+        record = build_dossier(store, article["id"], get_embedder())
         if not record["relays"] and not include_unrelayed:
             continue
         suffix = ".json" if fmt == "json" else ".txt"
