@@ -56,7 +56,7 @@ def test_demo_builds_a_fresh_store_and_prints_the_dossier(built_demo):
     assert again.stdout == first.stdout
     store_counts = counts(db)
     assert (store_counts["posts"], store_counts["articles"]) == (16, 3)
-    assert store_counts["links_by_stage"] == {"url": 6, "mention": 1, "semantic": 2}
+    assert store_counts["links_by_stage"] == {"url": 6, "mention": 1, "semantic": 3}
 
 
 def test_dossier_by_post_url_in_both_formats(demo_copy, tmp_path):

@@ -51,6 +51,27 @@ def task_rows(folder: Path, cache: Path) -> tuple[list[dict], list[bool], list[i
     return rows, labels, groups
 
 
+def post_calibration(matrices: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> list[float]:
+    """Platt scaling of a post's best-candidate probability against whether that candidate is
+    right, fitted out of fold (each task folder scored by a model fitted on the others): the best
+    of many pair probabilities is biased upwards, and orphans have no right candidate at all."""
+    best_logits, right = [], []
+    for held in range(len(matrices)):
+        train = [m for k, m in enumerate(matrices) if k != held] or matrices
+        fold = LogisticRegression(C=1.0, max_iter=5000).fit(np.vstack([m[0] for m in train]),
+                                                            np.concatenate([m[1] for m in train]))
+        features, labels, groups = matrices[held]
+        probabilities = fold.predict_proba(features)[:, 1]
+        for group in np.unique(groups):
+            rows = np.flatnonzero(groups == group)
+            top = rows[np.argmax(probabilities[rows])]
+            p = float(np.clip(probabilities[top], 1e-6, 1 - 1e-6))
+            best_logits.append(np.log(p / (1 - p)))
+            right.append(bool(labels[top]))
+    platt = LogisticRegression(C=1e6, max_iter=5000).fit(np.array(best_logits).reshape(-1, 1), np.array(right))
+    return [round(float(platt.coef_[0][0]), 5), round(float(platt.intercept_[0]), 5)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tasks", nargs="+", type=Path)
@@ -60,20 +81,20 @@ def main() -> None:
     parser.add_argument("--drop", nargs="*", default=[],
                         help="leave out features whose names start with these prefixes (ablations)")
     args = parser.parse_args()
-    rows, labels = [], []
-    for folder in args.tasks:
-        more_rows, more_labels, _ = task_rows(folder, args.cache)
-        rows += more_rows
-        labels += more_labels
-    names = [name for name in rows[0] if not any(name.startswith(prefix) for prefix in args.drop)]
-    features = np.array([[row[name] for name in names] for row in rows])
-    fitted = LogisticRegression(C=1.0, max_iter=5000).fit(features, np.array(labels))
+    tasks = [task_rows(folder, args.cache) for folder in args.tasks]
+    names = [name for name in tasks[0][0][0] if not any(name.startswith(prefix) for prefix in args.drop)]
+    matrices = [(np.array([[row[name] for name in names] for row in rows]), np.array(labels), np.array(groups))
+                for rows, labels, groups in tasks]
+    features = np.vstack([m[0] for m in matrices])
+    labels = np.concatenate([m[1] for m in matrices])
+    fitted = LogisticRegression(C=1.0, max_iter=5000).fit(features, labels)
     model = {"features": names, "coef": [round(float(w), 5) for w in fitted.coef_[0]],
-             "intercept": round(float(fitted.intercept_[0]), 5), "threshold": args.threshold}
+             "intercept": round(float(fitted.intercept_[0]), 5), "threshold": args.threshold,
+             "calibration": post_calibration(matrices)}
     args.out.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
     for name, weight in sorted(zip(names, model["coef"]), key=lambda item: -abs(item[1])):
         print(f"{name:22s} {weight:+.3f}")
-    print(f"{len(rows)} pairs, {sum(labels)} positive -> {args.out}")
+    print(f"{len(labels)} pairs, {int(labels.sum())} positive, post calibration {model['calibration']} -> {args.out}")
 
 
 if __name__ == "__main__":

@@ -170,6 +170,8 @@ ARTICLE_VIEW_CHARS = 600       # an article is embedded by its title and lead, n
 WINDOW_BEFORE_DAYS = 4         # a source is published at most this long before the post...
 WINDOW_AFTER_DAYS = 1          # ...or this long after it (time zones, late date stamps)
 SEMANTIC_TOP_K = 30            # candidates per post kept for the fact checks
+SEMANTIC_MIN_SIMILARITY = 0.80 # below this post-article cosine nothing is a candidate, however the
+                               # rest of the pool looks (the lowest right link on dev: 0.81)
 LINKER_MODEL = "linker_model.json"   # in newstrace/data: feature weights and threshold, from tools/train_linker.py
 # ordinal words that tell sibling events apart ("the ninth test flight", «второй раунд»), 2..12
 ORDINAL_STEMS = {

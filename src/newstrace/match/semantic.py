@@ -40,10 +40,17 @@ class LinkerModel:
     coef: list[float]
     intercept: float
     threshold: float
+    calibration: tuple[float, float] = (1.0, 0.0)
 
     def probability(self, values: dict[str, float]) -> float:
         z = self.intercept + sum(w * values.get(name, 0.0) for name, w in zip(self.features, self.coef))
         return 1.0 / (1.0 + math.exp(-z))
+
+    def calibrated(self, probability: float) -> float:
+        """The chance that a post's best candidate is right, from its pair probability."""
+        p = min(max(probability, 1e-6), 1 - 1e-6)
+        slope, intercept = self.calibration
+        return 1.0 / (1.0 + math.exp(-(slope * math.log(p / (1 - p)) + intercept)))
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> LinkerModel:
@@ -77,6 +84,7 @@ class StoryFacts:
     numbers: frozenset[str]
     ordinals: frozenset[int]
     dates: frozenset[tuple[int, int]]
+    names: frozenset[str]
     day: date | None
 
 
@@ -90,6 +98,7 @@ def _story_facts(stories: np.ndarray, article_facts: list[Facts], days: list[Day
             numbers=frozenset().union(*(article_facts[i].numbers for i in members)),
             ordinals=frozenset().union(*(article_facts[i].ordinals for i in members)),
             dates=frozenset().union(*(article_facts[i].dates for i in members)),
+            names=frozenset().union(*(article_facts[i].names for i in members)),
             day=known[len(known) // 2] if known else None,
         )
     return found
@@ -157,7 +166,7 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
     order = np.argsort(-sims)[: config.SEMANTIC_TOP_K]
     found = []
     for index in order:
-        if not allowed[index]:
+        if not allowed[index] or sims[index] < config.SEMANTIC_MIN_SIMILARITY:
             break
         top, mean, spread = stats[pool.languages[index]]
         other = pool.facts[index]
@@ -194,9 +203,12 @@ def _story_features(pool: Pool, index: int, sims: np.ndarray, allowed: np.ndarra
                     post: Facts, day: DayRef | None) -> dict[str, float]:
     story = pool.story_facts[int(pool.stories[index])]
     members = [i for i in story.members if allowed[i]]
+    rivals = allowed & (pool.stories != pool.stories[index])
+    runner_up = float(sims[rivals].max()) if rivals.any() else 0.0
     gap = signed_gap(day, story.day) if isinstance(day, date) else None
     return {
         "story_size": math.log1p(len(story.members)) / 3,
+        "story_lead": float(sims[index]) - runner_up,
         "story_max_margin": float(max(sims[i] for i in members)) - best_all if members else -1.0,
         "story_gap_known": float(gap is not None),
         "story_gap_le1": float(gap is not None and abs(gap) <= 1),
@@ -205,7 +217,16 @@ def _story_features(pool: Pool, index: int, sims: np.ndarray, allowed: np.ndarra
         "story_ordinal_conflict": float(bool(post.ordinals) and bool(story.ordinals)
                                         and not post.ordinals & story.ordinals),
         "story_date_shared": float(bool(post.dates & story.dates)),
+        "story_name_missing": _missing_names(pool, post, story.names),
     }
+
+
+def _missing_names(pool: Pool, post: Facts, names: frozenset[str]) -> float:
+    """IDF share of the post's names that other articles know but this story never mentions:
+    Roblox in a post, where the candidate story is about Snapchat."""
+    known = [name for name in post.names if pool.name_df.get(name)]
+    total = sum(_idf(pool, name) for name in known)
+    return sum(_idf(pool, name) for name in known if name not in names) / total if total else 0.0
 
 
 def _idf(pool: Pool, name: str) -> float:
@@ -250,8 +271,9 @@ def link_semantic(store: Store, pool: Pool, *, embedder: Embedder | None = None,
             probability = model.probability(values)
             if best is None or probability > best[0]:
                 best = (probability, index, evidence)
-        if best and best[0] >= model.threshold:
+        if best and model.calibrated(best[0]) >= model.threshold:
             probability, index, evidence = best
+            probability = model.calibrated(probability)
             decided.append(Match(row["channel"], row["message_id"], pool.ids[index], "semantic",
                                  round(probability, 4), evidence))
     return decided
