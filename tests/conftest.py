@@ -10,6 +10,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+
+@pytest.fixture(autouse=True)
+def no_shared_embedding_cache(monkeypatch):
+    """Tests see only their own stores: no vectors from earlier runs on this machine."""
+    monkeypatch.setenv("NEWSTRACE_EMBED_CACHE", "")
+
 from newstrace import config
 
 Body = bytes | str

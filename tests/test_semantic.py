@@ -82,3 +82,17 @@ def test_eval_writes_predictions_the_scorer_reads(tmp_path, embedder):
     assert scored["links"]["all"]["precision"] == 1.0
     assert scored["links"]["orphans"]["left_unlinked"] == 1.0
     assert scored["stories"]["bcubed"]["precision"] == 1.0
+
+
+def test_the_shared_cache_spares_a_rebuilt_store_any_embedding(tmp_path, embedder, monkeypatch):
+    monkeypatch.setenv("NEWSTRACE_EMBED_CACHE", str(tmp_path / "cache" / "vectors.db"))
+    texts = ["Нацбанк снизил ставку до 7%", "The bank cut its rate to 7%"]
+    with fresh_store(tmp_path / "one.db") as store:
+        before = embedder.embedded
+        first = embed_cached(store, embedder, texts, query=False)
+        assert embedder.embedded - before == 2
+    with fresh_store(tmp_path / "one.db") as rebuilt:
+        again = embed_cached(rebuilt, embedder, texts, query=False)
+        assert embedder.embedded - before == 2
+        assert np.allclose(first, again)
+        assert rebuilt.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 2

@@ -8,6 +8,7 @@ bigger models; it is an optional extra and is imported only when asked for.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -85,27 +86,62 @@ def _key(model: str, query: bool, text: str) -> str:
     return hashlib.sha256(f"{model}\0{'q' if query else 'p'}\0{text}".encode()).hexdigest()
 
 
-def embed_cached(store: Store, embedder: Embedder, texts: Sequence[str], *, query: bool) -> np.ndarray:
-    """Vectors for texts, embedding in batches only those the store has never seen."""
-    keys = [_key(embedder.name, query, text) for text in texts]
+def _lookup(store: Store, keys: Sequence[str]) -> dict[str, np.ndarray]:
     found: dict[str, np.ndarray] = {}
-    unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), 500):
-        chunk = unique[start:start + 500]
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start:start + 500])
         marks = ",".join("?" * len(chunk))
         for row in store.db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk):
             found[row[0]] = np.frombuffer(row[1], dtype=np.float32)
-    missing = [(key, text) for key, text in dict(zip(keys, texts)).items() if key not in found]
+    return found
+
+
+def _remember(store: Store, embedder: Embedder, vectors: dict[str, np.ndarray]) -> None:
+    with store.transaction():
+        store.db.executemany(
+            "INSERT OR IGNORE INTO embeddings (key, model, dim, vector) VALUES (?, ?, ?, ?)",
+            [(key, embedder.name, embedder.dim, vector.astype(np.float32).tobytes())
+             for key, vector in vectors.items()],
+        )
+
+
+def shared_cache() -> Store | None:
+    """The per-user store of vectors shared by every store on this machine (None when disabled),
+    so that rebuilding a store, the demo or an evaluation never embeds a text again."""
+    path = os.environ.get(config.EMBED_CACHE_ENV, config.EMBED_CACHE_DEFAULT)
+    if not path:
+        return None
+    path = os.path.expanduser(path)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    return Store(path)
+
+
+def embed_cached(store: Store, embedder: Embedder, texts: Sequence[str], *, query: bool) -> np.ndarray:
+    """Vectors for texts, embedding in batches only those neither the store nor the shared
+    cache has seen."""
+    keys = [_key(embedder.name, query, text) for text in texts]
+    unique = list(dict.fromkeys(keys))
+    found = _lookup(store, unique)
+    missing = [key for key in unique if key not in found]
+    if missing:
+        cache = shared_cache()
+        if cache is not None:
+            with cache:
+                from_cache = _lookup(cache, missing)
+            if from_cache:
+                _remember(store, embedder, from_cache)
+                found.update(from_cache)
+    text_of = dict(zip(keys, texts))
+    missing = [key for key in unique if key not in found]
     for start in range(0, len(missing), config.EMBED_BATCH):
         batch = missing[start:start + config.EMBED_BATCH]
-        vectors = embedder.embed([text for _, text in batch], query=query)
-        with store.transaction():
-            store.db.executemany(
-                "INSERT OR IGNORE INTO embeddings (key, model, dim, vector) VALUES (?, ?, ?, ?)",
-                [(key, embedder.name, embedder.dim, vector.astype(np.float32).tobytes())
-                 for (key, _), vector in zip(batch, vectors)],
-            )
-        found.update((key, vector) for (key, _), vector in zip(batch, vectors))
+        fresh = dict(zip(batch, embedder.embed([text_of[key] for key in batch], query=query)))
+        _remember(store, embedder, fresh)
+        cache = shared_cache()
+        if cache is not None:
+            with cache:
+                _remember(cache, embedder, fresh)
+        found.update(fresh)
     if not keys:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.vstack([found[key] for key in keys])
