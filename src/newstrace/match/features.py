@@ -47,6 +47,11 @@ class Facts:
     dates: frozenset[tuple[int, int]]
     names: frozenset[str]
     lead_date: tuple[int, int] | None = None
+    spelled: tuple[tuple[str, str], ...] = ()
+
+    def spelling(self, name: str) -> str:
+        """How the text wrote a name key, for evidence a reader can check."""
+        return next((word for key, word in self.spelled if key == name), name)
 
 
 def _name_key(word: str) -> str:
@@ -88,18 +93,21 @@ def facts(text: str) -> Facts:
     ordinals = {_ORDINALS[_longest_stem(m.group(1).lower(), _ORDINALS)] for m in _ORDINAL.finditer(text)}
     ordinals |= {int(m.group(1)) for m in re.finditer(r"\b(\d{1,2})(?:st|nd|rd|th|-?(?:й|я|е|го|му|ий|ой))\b", text)}
     names = set()
+    spelled: dict[str, str] = {}
     for match in _WORD.finditer(text):
         word = match.group(0)
         if len(word) < 2 or not word[0].isupper():
             continue
         if word.isupper() and len(word) <= 5:
             names.add(config.ACRONYM_ALIASES.get(word.lower(), word.lower()))
+            spelled.setdefault(config.ACRONYM_ALIASES.get(word.lower(), word.lower()), word)
             continue
         key = _name_key(word)
         if len(key) >= 2:
             names.add(key)
+            spelled.setdefault(key, word)
     return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(dates), frozenset(names),
-                 lead[1] if lead else None)
+                 lead[1] if lead else None, tuple(spelled.items()))
 
 
 def _longest_stem(word: str, stems: dict[str, int]) -> str:

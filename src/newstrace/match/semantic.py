@@ -193,7 +193,7 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
         )
         values.update(_story_features(pool, index, sims, allowed, best_all, post, day))
         evidence = {"similarity": round(float(sims[index]), 4),
-                    "shared_numbers": sorted(shared_numbers), "shared_names": sorted(shared_names),
+                    "shared_numbers": sorted(shared_numbers), "shared_names": sorted(post.spelling(name) for name in shared_names),
                     "shared_dates": sorted(f"{m:02d}-{d:02d}" for m, d in post.dates & other.dates)}
         found.append((int(index), values, evidence))
     return found
