@@ -44,7 +44,7 @@ def task_rows(folder: Path, cache: Path) -> tuple[list[dict], list[bool], list[i
             sources = gold[run.post_ids[post["message_id"]]]
             for index, values, _ in candidate_features(pool, post["text"], vector,
                                                        post_day(post["posted_at"], post["text"]),
-                                                       detect_language(post["text"])):
+                                                       detect_language(post["text"]), min_similarity=0.0):
                 rows.append(values)
                 labels.append(run.article_ids.get(pool.ids[index]) in sources)
                 groups.append(hash((str(folder), post["message_id"])))

@@ -21,7 +21,7 @@ for _number, _stems in enumerate(config.MONTH_STEMS, start=1):
     for _stem in _stems:
         _MONTHS[_stem] = _number
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DAY_MONTH = re.compile(rf"\b([0-3]?\d)(?:-?(?:го|e|ое|th|st|nd|rd))?\s+({_MONTH_RE})\w*", re.I)
+_DAY_MONTH = re.compile(rf"\b([0-3]?\d)(?:-?(?:го|e|ое|th|st|nd|rd))?\.?\s+(?:(?:de|di|du|of)\s+)?({_MONTH_RE})\w*", re.I)
 _MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\w*\.?\s+([0-3]?\d)(?:st|nd|rd|th)?\b", re.I)
 _NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+(?:[.,]\d+)?)(?![\d])")
 _ORDINALS: dict[str, int] = {stem: number for number, stems in config.ORDINAL_STEMS.items() for stem in stems}

@@ -149,8 +149,12 @@ def _in_window(day: DayRef | None, article_day: DayRef | None) -> bool:
 
 
 def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | None,
-                       post_language: str | None) -> list[tuple[int, dict[str, float], dict[str, Any]]]:
-    """(pool index, feature values, evidence) for the post's best candidates."""
+                       post_language: str | None, *, min_similarity: float = config.SEMANTIC_MIN_SIMILARITY,
+                       ) -> list[tuple[int, dict[str, float], dict[str, Any]]]:
+    """(pool index, feature values, evidence) for the post's best candidates.
+
+    The model is fitted on whole candidate lists (min_similarity 0); the floor only guards
+    linking in small or unrelated pools."""
     allowed = np.array([_in_window(day, other) for other in pool.dates], dtype=bool)
     if not allowed.any():
         return []
@@ -166,7 +170,7 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
     order = np.argsort(-sims)[: config.SEMANTIC_TOP_K]
     found = []
     for index in order:
-        if not allowed[index] or sims[index] < config.SEMANTIC_MIN_SIMILARITY:
+        if not allowed[index] or sims[index] < min_similarity:
             break
         top, mean, spread = stats[pool.languages[index]]
         other = pool.facts[index]
