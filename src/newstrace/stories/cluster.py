@@ -6,11 +6,13 @@ events'. Average linkage keeps one loose pair from chaining two events together.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 
 from newstrace import config
@@ -34,14 +36,45 @@ def scored_pairs(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[
 def cluster(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts],
             days: Sequence[DayRef | None], name_df: Counter, *, model: PairModel | None = None,
             distance: float = config.STORY_LINK_DISTANCE) -> np.ndarray:
-    """A story label (0..k-1) per article."""
+    """A story label (0..k-1) per article.
+
+    Average linkage never joins two groups with no pair closer than the cut, so it runs on each
+    connected component of the close pairs on its own: exact, and small matrices however large
+    the store.
+    """
     count = len(vectors)
-    if count < 2:
-        return np.zeros(count, dtype=int)
     model = model or PairModel.load(config.STORY_MODEL)
-    distances = np.ones((count, count))
-    np.fill_diagonal(distances, 0.0)
-    for (i, j), values in scored_pairs(vectors, languages, facts, days, name_df).items():
-        distances[i, j] = distances[j, i] = 1.0 - model.probability(values)
-    tree = linkage(squareform(distances, checks=False), method="average")
-    return fcluster(tree, t=distance, criterion="distance") - 1
+    gaps = {pair: 1.0 - model.probability(values)
+            for pair, values in scored_pairs(vectors, languages, facts, days, name_df).items()}
+    close = [pair for pair, gap in gaps.items() if gap <= distance]
+    rows = [i for i, _ in close]
+    cols = [j for _, j in close]
+    graph = coo_matrix((np.ones(len(close)), (rows, cols)), shape=(count, count))
+    _, component = connected_components(graph, directed=False)
+    inside: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
+    for (i, j), gap in gaps.items():
+        if component[i] == component[j]:
+            inside[int(component[i])].append((i, j, gap))
+    labels = np.zeros(count, dtype=int)
+    next_label = 0
+    for members in _groups(component):
+        if len(members) == 1:
+            labels[members[0]] = next_label
+            next_label += 1
+            continue
+        where = {article: n for n, article in enumerate(members)}
+        distances = np.ones((len(members), len(members)))
+        np.fill_diagonal(distances, 0.0)
+        for i, j, gap in inside[int(component[members[0]])]:
+            distances[where[i], where[j]] = distances[where[j], where[i]] = gap
+        local = fcluster(linkage(squareform(distances, checks=False), method="average"),
+                         t=distance, criterion="distance")
+        labels[members] = local - 1 + next_label
+        next_label += int(local.max())
+    return labels
+
+
+def _groups(component: np.ndarray) -> list[list[int]]:
+    order = np.argsort(component, kind="stable")
+    bounds = np.flatnonzero(np.diff(component[order])) + 1
+    return [part.tolist() for part in np.split(order, bounds)]
