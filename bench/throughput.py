@@ -12,11 +12,11 @@ Each size runs in its own subprocess (so peak RSS is per size) on a fresh SQLite
    (every other one with ``utm_`` parameters) and a share are forwards of those, so the URL and
    forward steps do real work; every post is dated a few hours after one stored article, so the
    semantic step's time window holds candidates as it would in a real week;
-3. ``link_by_evidence``; then, warm, N times: add one new post and time ``cascade.trace``;
+3. ``link_by_evidence``, then ``cascade.trace`` without its semantic step (adds the near-copy
+   step); then, warm, N times: add one new post and time ``cascade.trace``;
 4. with the semantic step: load the embedder, embed what the semantic step will ask for (article
    title+lead as passages, unlinked posts as queries) through ``embed_cached``, then run
-   ``cascade.trace`` (semantic linking, after re-running the cheap URL/forward steps), and time
-   warm traces again.
+   ``cascade.trace`` with its semantic step, and time warm traces again.
 
 Fetching is excluded. A ``--max-seconds`` budget per size stops ingest or embedding where it has
 reached (one chunk of article views and one of posts are always embedded, so both rates are
@@ -33,6 +33,7 @@ import argparse
 import dataclasses
 import gzip
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -92,7 +93,7 @@ def perturbed_article(article: Article, round_: int) -> Article:
         return article
     paragraphs = list(article.paragraphs)
     if paragraphs:
-        paragraphs[0] = f"{paragraphs[0]} This is copy {round_}."
+        paragraphs[0] = f"Copy {round_}. {paragraphs[0]}"   # at the start: the embedded view is cut at 600 chars
     return dataclasses.replace(
         article, url=perturbed_url(article.url, round_),
         canonical_url=perturbed_url(article.canonical_url, round_) if article.canonical_url else None,
@@ -298,9 +299,14 @@ class SizeRun:
         self.result["posts"] = done
 
     def evidence(self) -> None:
-        report = self.timed("evidence links", link_by_evidence, self.store)
+        evidence = self.timed("evidence links", link_by_evidence, self.store)
+        began = time.perf_counter()
+        report = trace(self.store, semantic=False)
+        self.result["cheap_trace_s"] = time.perf_counter() - began
+        self.timer.add("copy step", max(0.0, self.result["cheap_trace_s"] - self.timer.seconds["evidence links"]))
         self.result["evidence_links"] = report.by_stage
-        self.phase(f"ingest and URL/forward links done: {report}")
+        self.phase(f"ingest, URL/forward links ({evidence}) and the cascade without its semantic step "
+                   f"done: {report}")
         if self.args.semantic is not True:
             self.result["trace_evidence"] = warm_traces(
                 self.store, all_posts(self.args.data, Timer(), start_round=9), self.targets, semantic=False,
@@ -339,7 +345,10 @@ class SizeRun:
         self.result["embedding_complete"] = not any(self.result["placeholder"].values())
         self.phase("semantic linking")
         before = embedder.texts
-        report = self.timed("semantic links", trace, self.store, semantic=True, embedder=embedder, model=model)
+        began = time.perf_counter()
+        report = trace(self.store, semantic=True, embedder=embedder, model=model)
+        self.result["semantic_trace_s"] = time.perf_counter() - began
+        self.timer.add("semantic links", max(0.0, self.result["semantic_trace_s"] - self.result["cheap_trace_s"]))
         self.result.update(semantic_links=report.by_stage.get("semantic", 0),
                            semantic_new_embeddings=embedder.texts - before, rss_semantic_mb=maxrss_mb())
         self.phase(f"semantic links done: {report}")
@@ -380,7 +389,8 @@ def figures(result: dict[str, Any], semantic: bool, pooled: dict[str, float]) ->
     parse, writes, linking and embedding; the model load counts in the total only."""
     s = result["seconds"]
     article_s = s.get("extract", 0.0) + s.get("store articles", 0.0)
-    post_s = s.get("parse", 0.0) + s.get("store posts", 0.0) + s.get("evidence links", 0.0)
+    post_s = (s.get("parse", 0.0) + s.get("store posts", 0.0) + s.get("evidence links", 0.0)
+              + s.get("copy step", 0.0))
     row: dict[str, Any] = {"extrapolated": False, "placeholder": False, "embedding": None, "semantic": None}
     if semantic:
         embedding = 0.0
@@ -400,7 +410,7 @@ def figures(result: dict[str, Any], semantic: bool, pooled: dict[str, float]) ->
         articles_per_s=result["articles"] / article_s if article_s else None,
         total=article_s + post_s + (s.get("model load", 0.0) if semantic else 0.0),
         ingest=s.get("parse", 0.0) + s.get("store posts", 0.0) + s.get("store articles", 0.0),
-        extract=s.get("extract", 0.0), evidence=s.get("evidence links", 0.0),
+        extract=s.get("extract", 0.0), evidence=s.get("evidence links", 0.0), copy=s.get("copy step", 0.0),
         traces=result.get("trace_semantic" if semantic else "trace_evidence") or [],
         rss=result.get("rss_semantic_mb" if semantic else "rss_evidence_mb"))
     return row
@@ -415,8 +425,9 @@ def table_row(result: dict[str, Any], semantic: bool, row: dict[str, Any]) -> st
     semantic_cell = "-" if not semantic else (
         "not measured" if row["semantic"] is None else f"{row['semantic']:,.1f}{dagger}")
     cells = [f"{result['posts']:,} + {result['articles']:,}", "yes" if semantic else "no",
-             f"{mark}{row['posts_per_s']:,.0f}", f"{mark}{row['articles_per_s']:,.1f}", f"{mark}{row['total']:,.0f}",
-             f"{row['ingest']:.1f}", f"{row['extract']:.1f}", f"{row['evidence']:.2f}",
+             f"{mark}{row['posts_per_s']:,.0f}", f"{mark}{row['articles_per_s']:,.1f}",
+             f"{mark}{row['total']:,.0f}",
+             f"{row['ingest']:.1f}", f"{row['extract']:.1f}", f"{row['evidence']:.2f}", f"{row['copy']:.1f}",
              "-" if row["embedding"] is None else f"{mark}{row['embedding']:,.0f}",
              semantic_cell, latency, f"{row['rss']:,.0f}" if row["rss"] else "-"]
     return "| " + " | ".join(cells) + " |"
@@ -448,7 +459,7 @@ def stage_note(result: dict[str, Any]) -> str:
 def report(results: list[dict[str, Any]], command: str, semantic: bool | None) -> str:
     pooled = pooled_rates(results)
     header = ["posts + articles", "semantic step", "posts/s", "articles/s", "total s", "ingest s",
-              "extraction s", "URL/forward links s", "embedding s", "semantic links s",
+              "extraction s", "URL/forward links s", "copy step s", "embedding s", "semantic links s",
               "warm trace p50 / p95", "peak RSS MB"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for result in results:
@@ -462,11 +473,14 @@ def report(results: list[dict[str, Any]], command: str, semantic: bool | None) -
         "Measured, except where marked. `~`: embedding did not finish within --max-seconds; the texts",
         "left are charged at the measured embedding rate below (extrapolated). `†`: measured with",
         "random placeholder vectors for those texts (real code path and candidate counts, decisions",
-        "meaningless). posts/s = posts / (parse + store writes + URL/forward linking [+ their",
-        "embedding + semantic linking]); articles/s = articles / (extraction + store writes [+ their",
-        "embedding]); total s adds the model load. Ingest s = Telethon JSON parse + store writes;",
-        "extraction s = extract_article on the HTML half of the articles. Warm trace: add one new",
-        "post, time cascade.trace over the whole store (it relinks every post, not just the new one).",
+        "meaningless). posts/s = posts / (parse + store writes + URL/forward linking + copy step [+",
+        "their embedding + semantic linking]); articles/s = articles / (extraction + store writes [+",
+        "their embedding]); total s adds the model load. Ingest s = Telethon JSON parse + store",
+        "writes; extraction s = extract_article on the HTML half of the articles; URL/forward links s",
+        "= link_by_evidence; copy step s = trace(semantic=False) minus link_by_evidence; semantic",
+        "links s = trace(semantic=True) minus trace(semantic=False), every vector already cached.",
+        "Warm trace: add one new post, time cascade.trace over the whole store (it relinks every",
+        "post, not just the new one).",
     ]
     for kind in ("articles", "posts"):
         if kind in pooled:
@@ -511,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="items per run (posts + articles), comma-separated")
     parser.add_argument("--semantic", action=argparse.BooleanOptionalAction, default=None,
-                        help="only with (--semantic) or only without (--no-semantic) the semantic step; default both")
+                        help="only with (--semantic) or without (--no-semantic) the semantic step; default both")
     parser.add_argument("--max-seconds", type=float, default=1800.0,
                         help="budget per size for ingest and embedding; texts left get placeholder vectors")
     parser.add_argument("--grace-seconds", type=float, default=1200.0,
@@ -529,6 +543,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
+        # no per-user vector cache: a repeated run would embed nothing, and placeholder vectors
+        # must never reach a cache other stores read from
+        os.environ[config.EMBED_CACHE_ENV] = ""
         SizeRun(args.child, args).run()
         return 0
     if args.workdir:
