@@ -252,3 +252,12 @@ def test_real_benchmark_pages_extract_close_to_gold():
         assert article.title
         scores.append(_shingle_f1(truth[key]["articleBody"], article.text))
     assert sum(scores) / len(scores) > 0.85
+
+
+def test_placeholder_publication_dates_are_not_dates():
+    page = (b'<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+            b'"datePublished": "0001-01-01T00:00:00Z", "headline": "Harbour reopens"}</script></head>'
+            b'<body><article><h1>Harbour reopens</h1><p>' + b"The harbour reopened on Monday after repairs. " * 8
+            + b"</p></article></body></html>")
+    article = extract_article(page, "https://example.org/harbour-reopens")
+    assert article.published_at is None or article.published_at.year >= 1990

@@ -56,6 +56,7 @@ HTTP_MAX_REDIRECTS = 5        # every hop is checked against the private-address
 HTML_CONTENT_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
 # content types misconfigured servers send for HTML: the bytes decide
 SNIFFED_CONTENT_TYPES = ("application/octet-stream", "binary/octet-stream", "text/plain")
+EARLIEST_PUBLICATION_YEAR = 1990  # earlier JSON-LD dates (0001-01-01) are CMS placeholders, not dates
 MIN_ARTICLE_CHARS = 80        # less main text than this is a login, index or error page, not an article
 HTML_SNIFF_BYTES = 4096       # how much of a page is read for <meta charset> and the binary check
 # class/id/aria-label/heading words that mark a page's related-article block

@@ -262,8 +262,13 @@ def _meta_dates(tree: HtmlElement) -> Iterator[str]:
                 yield value
 
 
+def plausible_date(moment: datetime) -> bool:
+    """A publication date a news page can have: placeholders such as 0001-01-01 are not dates."""
+    return config.EARLIEST_PUBLICATION_YEAR <= moment.year <= datetime.now(timezone.utc).year + 1
+
+
 def _to_utc(value: str) -> datetime | None:
-    """An ISO 8601 or RFC 2822 ("Thu, 07 Aug 2025 09:30:00 GMT") timestamp in UTC."""
+    """An ISO 8601 or RFC 2822 ("Thu, 07 Aug 2025 09:30:00 GMT") timestamp in UTC, if plausible."""
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -272,8 +277,9 @@ def _to_utc(value: str) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             return None
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    parsed = parsed.astimezone(timezone.utc)
+    return parsed if plausible_date(parsed) else None
 
 
 def published_time(tree: HtmlElement, day: str | None) -> datetime | None:
