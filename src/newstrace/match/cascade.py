@@ -29,16 +29,27 @@ def with_credits(store: Store, matches: list[Match]) -> list[Match]:
 
 def trace(store: Store, *, semantic: bool = True, embedder: Embedder | None = None,
           model: LinkerModel | None = None) -> LinkReport:
-    """Link every post of the store to its source, or leave it unlinked; returns what was decided."""
+    """Link every post of the store to its source, or leave it unlinked; returns what was decided.
+
+    The text-only steps judge only posts that are new, edited, or older than the newest article,
+    so tracing a growing store costs what is new, not what is there.
+    """
     report = link_by_evidence(store)
-    copies = with_credits(store, link_near_copies(store))
-    report.changed += store.save_matches(copies, stages=("copy",))
+    posts = store.posts_to_judge("copy")
+    copies = with_credits(store, link_near_copies(store, posts))
+    report.changed += store.save_matches(copies, stages=("copy",), scope={row["id"] for row in posts})
+    store.mark_judged("copy", posts)
     report.by_stage["copy"] = len(copies)
     if semantic:
-        embedder = embedder or get_embedder()
-        pool = load_pool(store, embedder)
-        save_stories(store, pool.ids, pool.stories)
-        decided = with_credits(store, link_semantic(store, pool, embedder=embedder, model=model))
-        report.changed += store.save_matches(decided, stages=("semantic",))
+        posts = [row for row in store.posts_to_judge("semantic")
+                 if (match := store.match_for_post(row["id"])) is None or match["stage"] == "semantic"]
+        decided: list[Match] = []
+        if posts:
+            embedder = embedder or get_embedder()
+            pool = load_pool(store, embedder)
+            save_stories(store, pool.ids, pool.stories)
+            decided = with_credits(store, link_semantic(store, pool, posts, embedder=embedder, model=model))
+            report.changed += store.save_matches(decided, stages=("semantic",), scope={row["id"] for row in posts})
+        store.mark_judged("semantic", posts)
         report.by_stage["semantic"] = len(decided)
     return report

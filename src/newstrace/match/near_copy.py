@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from sqlite3 import Row
 
 from datasketch import MinHash, MinHashLSH
 
@@ -32,12 +33,9 @@ def _minhashes(sets: Iterable[set[str]]) -> list[MinHash]:
                         num_perm=config.MINHASH_PERMUTATIONS)
 
 
-def link_near_copies(store: Store) -> list[Match]:
-    """Posts (not yet linked by URL or forward) that copy an article passage near-verbatim."""
-    posts = store.db.execute(
-        "SELECT p.channel, p.message_id, p.text FROM posts p "
-        "LEFT JOIN matches m ON m.post_id = p.id AND m.stage NOT IN ('copy', 'semantic') "
-        "WHERE m.post_id IS NULL AND length(p.text) >= ? ORDER BY p.id", (config.COPY_MIN_CHARS,)).fetchall()
+def link_near_copies(store: Store, posts: list[Row]) -> list[Match]:
+    """Which of these posts copy an article passage near-verbatim."""
+    posts = [row for row in posts if len(row["text"]) >= config.COPY_MIN_CHARS]
     if not posts:
         return []
     articles = store.db.execute("SELECT id, title, text FROM articles ORDER BY id").fetchall()

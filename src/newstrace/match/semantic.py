@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from sqlite3 import Row
 from typing import Any
 
 import numpy as np
@@ -125,7 +126,25 @@ def post_day(posted_at: str | None, text: str) -> DayRef | None:
     return posted.date() if posted else facts(text).lead_date
 
 
+_POOLS: dict[tuple[str, int, str], tuple[tuple[int, str], Pool]] = {}
+
+
 def load_pool(store: Store, embedder: Embedder) -> Pool:
+    """The store's articles ready for matching, rebuilt only when articles were added or changed
+    since this process last built it (a long-running process traces new posts cheaply)."""
+    version = tuple(store.db.execute(
+        "SELECT count(*), coalesce(max(updated_at || id), '') FROM articles").fetchone())
+    key = (store.path, id(store.db), embedder.name)
+    cached = _POOLS.get(key)
+    if cached and cached[0] == version:
+        return cached[1]
+    pool = _build_pool(store, embedder)
+    _POOLS.clear()
+    _POOLS[key] = (version, pool)
+    return pool
+
+
+def _build_pool(store: Store, embedder: Embedder) -> Pool:
     rows = store.db.execute(
         "SELECT id, url, title, text, language, published_at FROM articles ORDER BY id").fetchall()
     views = [article_view(row["title"], row["text"]) for row in rows]
@@ -253,16 +272,11 @@ def _date_features(post: Facts, other: Facts, day: DayRef | None, other_day: Day
     return values
 
 
-def link_semantic(store: Store, pool: Pool, *, embedder: Embedder | None = None,
+def link_semantic(store: Store, pool: Pool, posts: list[Row], *, embedder: Embedder | None = None,
                   model: LinkerModel | None = None) -> list[Match]:
-    """Decide a source among the pool's articles for every post that the URL and forward steps
-    left unlinked."""
+    """Decide a source among the pool's articles for each of these posts, or none."""
     embedder = embedder or get_embedder()
     model = model or LinkerModel.load()
-    posts = store.db.execute(
-        "SELECT p.id, p.channel, p.message_id, p.text, p.posted_at FROM posts p "
-        "LEFT JOIN matches m ON m.post_id = p.id AND m.stage != 'semantic' "
-        "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 ORDER BY p.id").fetchall()
     if not posts or not pool.ids:
         return []
     vectors = embed_cached(store, embedder, [row["text"] for row in posts], query=True)

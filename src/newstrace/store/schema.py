@@ -156,4 +156,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX article_stories_story ON article_stories (story);
     """,
+    # 4: which posts the text-only steps (copy, semantic) have judged, against how many articles
+    """
+    CREATE TABLE text_traced (
+        post_id       INTEGER NOT NULL REFERENCES posts (id),
+        stage         TEXT NOT NULL,
+        articles_seen INTEGER NOT NULL,
+        content_hash  TEXT NOT NULL,
+        PRIMARY KEY (post_id, stage)
+    );
+    """,
 ]

@@ -327,10 +327,12 @@ class Store:
 
     # --- matches -----------------------------------------------------------------------------
 
-    def save_matches(self, matches: Iterable[Match], *, stages: Iterable[str]) -> int:
+    def save_matches(self, matches: Iterable[Match], *, stages: Iterable[str],
+                     scope: set[int] | None = None) -> int:
         """Make the stored decisions of these stages equal to `matches`; returns rows changed.
 
-        Decisions of other stages are left alone; one that did not change keeps its time.
+        Decisions of other stages are left alone; one that did not change keeps its time. With a
+        scope (post ids), only the decisions of those posts are replaced: the rest were not judged.
         """
         stages = tuple(stages)
         stamp = now_iso()
@@ -345,7 +347,7 @@ class Store:
             stale = self.db.execute(
                 f"SELECT post_id FROM matches WHERE stage IN ({marks})", stages).fetchall()
             for (post_id,) in stale:
-                if post_id not in wanted:
+                if post_id not in wanted and (scope is None or post_id in scope):
                     self.db.execute("DELETE FROM matches WHERE post_id = ?", (post_id,))
                     changed += 1
             for post_id, match in wanted.items():
@@ -362,6 +364,27 @@ class Store:
                 )
                 changed += cursor.rowcount
         return changed
+
+    def posts_to_judge(self, stage: str) -> list[sqlite3.Row]:
+        """Posts with text that no URL or forward links, which `stage` has not judged since the
+        post changed or articles were added."""
+        newest = self.db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
+        return self.db.execute(
+            "SELECT p.* FROM posts p "
+            "LEFT JOIN matches m ON m.post_id = p.id AND m.stage IN ('url', 'forward', 'mention') "
+            "LEFT JOIN text_traced t ON t.post_id = p.id AND t.stage = ? "
+            "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 "
+            "AND (t.post_id IS NULL OR t.articles_seen < ? OR t.content_hash != p.content_hash) "
+            "ORDER BY p.id", (stage, newest)).fetchall()
+
+    def mark_judged(self, stage: str, posts: Iterable[sqlite3.Row]) -> None:
+        newest = self.db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO text_traced (post_id, stage, articles_seen, content_hash) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (post_id, stage) DO UPDATE SET articles_seen = excluded.articles_seen, "
+                "content_hash = excluded.content_hash",
+                [(row["id"], stage, newest, row["content_hash"]) for row in posts])
 
     def match_for_post(self, post_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM matches WHERE post_id = ?", (post_id,)).fetchone()
