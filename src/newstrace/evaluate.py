@@ -135,7 +135,7 @@ def run_eval(articles_path: str | Path, posts_path: str | Path, predictions_path
         if embedding_cache:
             share_embeddings(store, embedding_cache, save=False)
         started = time.perf_counter()
-        report = trace(store, semantic=semantic, model=LinkerModel.load(linker_model) if semantic else None)
+        report = trace(store, semantic=semantic, model=LinkerModel.load(path=linker_model) if semantic else None)
         run.seconds["trace"] = time.perf_counter() - started
         if embedding_cache:
             share_embeddings(store, embedding_cache, save=True)

@@ -11,12 +11,10 @@ threshold the post stays unlinked.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from sqlite3 import Row
 from typing import Any
@@ -28,39 +26,18 @@ from newstrace.extract.language import detect_language
 from newstrace.extract.urls import url_date
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.features import DayRef, Facts, day_distance, facts, signed_gap
+from newstrace.match.logistic import LogisticModel
 from newstrace.model import Match
 from newstrace.store.sqlite import Store, parse_iso
 from newstrace.stories.cluster import cluster
 
 
-@dataclass
-class LinkerModel:
-    """Logistic weights over named features, and the probability below which nothing is linked."""
-
-    features: list[str]
-    coef: list[float]
-    intercept: float
-    threshold: float
-    calibration: tuple[float, float] = (1.0, 0.0)
-
-    def probability(self, values: dict[str, float]) -> float:
-        z = self.intercept + sum(w * values.get(name, 0.0) for name, w in zip(self.features, self.coef))
-        return 1.0 / (1.0 + math.exp(-z))
-
-    def calibrated(self, probability: float) -> float:
-        """The chance that a post's best candidate is right, from its pair probability."""
-        p = min(max(probability, 1e-6), 1 - 1e-6)
-        slope, intercept = self.calibration
-        return 1.0 / (1.0 + math.exp(-(slope * math.log(p / (1 - p)) + intercept)))
+class LinkerModel(LogisticModel):
+    """The post-to-article model; its threshold applies to the calibrated probability."""
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> LinkerModel:
-        """The shipped model, or one written by tools/train_linker.py --out (ablations)."""
-        if path:
-            text = Path(path).read_text(encoding="utf-8")
-        else:
-            text = resources.files("newstrace.data").joinpath(config.LINKER_MODEL).read_text(encoding="utf-8")
-        return cls(**json.loads(text))
+    def load(cls, name: str = config.LINKER_MODEL, path: str | Path | None = None) -> LinkerModel:
+        return super().load(name, path)  # type: ignore[return-value]
 
 
 @dataclass

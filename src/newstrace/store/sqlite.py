@@ -20,7 +20,7 @@ from typing import Any
 from newstrace.config import default_db_path
 from newstrace.errors import InputError
 from newstrace.extract.urls import url_key
-from newstrace.model import Article, Match, Post
+from newstrace.model import Article, Link, Match, Post
 from newstrace.store.schema import MIGRATIONS
 
 
@@ -197,12 +197,14 @@ class Store:
             "VALUES (?, ?, ?, ?)", (post_id, text, digest, stamp))
 
     def _replace_post_links(self, post_id: int, post: Post) -> None:
-        self.db.execute("DELETE FROM post_links WHERE post_id = ?", (post_id,))
+        self._replace_links("post_links", "post_id", post_id, post.links)
+
+    def _replace_links(self, table: str, owner: str, owner_id: int, links: list[Link]) -> None:
+        """The links of one post or article, in their order, keyed for URL matching."""
+        self.db.execute(f"DELETE FROM {table} WHERE {owner} = ?", (owner_id,))
         self.db.executemany(
-            "INSERT INTO post_links (post_id, position, url, url_key, anchor, kind) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(post_id, n, link.url, url_key(link.url), link.anchor, link.kind)
-             for n, link in enumerate(post.links)],
+            f"INSERT INTO {table} ({owner}, position, url, url_key, anchor, kind) VALUES (?, ?, ?, ?, ?, ?)",
+            [(owner_id, n, link.url, url_key(link.url), link.anchor, link.kind) for n, link in enumerate(links)],
         )
 
     def post(self, channel: str, message_id: int) -> sqlite3.Row | None:
@@ -287,13 +289,7 @@ class Store:
                 [(k, article_id) for k in keys],
             )
             if status != "unchanged":
-                self.db.execute("DELETE FROM article_links WHERE article_id = ?", (article_id,))
-                self.db.executemany(
-                    "INSERT INTO article_links (article_id, position, url, url_key, anchor, kind) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(article_id, n, link.url, url_key(link.url), link.anchor, link.kind)
-                     for n, link in enumerate(article.links)],
-                )
+                self._replace_links("article_links", "article_id", article_id, article.links)
         return article_id, status
 
     def _store_raw(self, data: bytes, content_type: str) -> str:

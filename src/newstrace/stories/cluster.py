@@ -17,7 +17,8 @@ from scipy.spatial.distance import squareform
 
 from newstrace import config
 from newstrace.match.features import DayRef, Facts
-from newstrace.stories.pairs import PairModel, neighbours, pair_features
+from newstrace.match.logistic import LogisticModel
+from newstrace.stories.pairs import neighbours, pair_features
 
 
 def scored_pairs(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts],
@@ -34,7 +35,7 @@ def scored_pairs(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[
 
 
 def cluster(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts],
-            days: Sequence[DayRef | None], name_df: Counter, *, model: PairModel | None = None,
+            days: Sequence[DayRef | None], name_df: Counter, *, model: LogisticModel | None = None,
             distance: float = config.STORY_LINK_DISTANCE) -> np.ndarray:
     """A story label (0..k-1) per article.
 
@@ -43,7 +44,7 @@ def cluster(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts
     the store.
     """
     count = len(vectors)
-    model = model or PairModel.load(config.STORY_MODEL)
+    model = model or LogisticModel.load(config.STORY_MODEL)
     gaps = {pair: 1.0 - model.probability(values)
             for pair, values in scored_pairs(vectors, languages, facts, days, name_df).items()}
     close = [pair for pair, gap in gaps.items() if gap <= distance]

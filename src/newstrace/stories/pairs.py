@@ -7,34 +7,12 @@ the next rate decision) are as similar in wording but differ in exactly those fa
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 
 from newstrace import config
 from newstrace.match.features import DayRef, Facts, signed_gap
-
-
-@dataclass
-class PairModel:
-    """Logistic weights over named pair features."""
-
-    features: list[str]
-    coef: list[float]
-    intercept: float
-    threshold: float
-
-    def probability(self, values: dict[str, float]) -> float:
-        z = self.intercept + sum(w * values.get(name, 0.0) for name, w in zip(self.features, self.coef))
-        return 1.0 / (1.0 + math.exp(-z))
-
-    @classmethod
-    def load(cls, name: str) -> PairModel:
-        text = resources.files("newstrace.data").joinpath(name).read_text(encoding="utf-8")
-        return cls(**json.loads(text))
 
 
 def idf(name_df: Counter, total: int, name: str) -> float:
