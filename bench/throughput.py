@@ -13,10 +13,16 @@ Each size runs in its own subprocess (so peak RSS is per size) on a fresh SQLite
    forward steps do real work; every post is dated a few hours after one stored article, so the
    semantic step's time window holds candidates as it would in a real week;
 3. ``link_by_evidence``, then ``cascade.trace`` without its semantic step (adds the near-copy
-   step); then, warm, N times: add one new post and time ``cascade.trace``;
+   step, which judges every post the URL and forward steps left); then, warm, N times: add one
+   new post and time ``cascade.trace`` (tracing is incremental: the copy and semantic steps judge
+   only posts that are new, edited or older than the newest article, here the one new post);
 4. with the semantic step: load the embedder, embed what the semantic step will ask for (article
-   title+lead as passages, unlinked posts as queries) through ``embed_cached``, then run
-   ``cascade.trace`` with its semantic step, and time warm traces again.
+   title+lead as passages, the posts it will judge as queries) through ``embed_cached``, then run
+   ``cascade.trace`` with its semantic step (the copy step has nothing left to judge), and time
+   warm traces again (each new post is embedded inside its trace: a real cache miss).
+
+Each step inside ``cascade.trace`` is timed by wrapping the functions it calls (``StageClock``: the
+real functions run unchanged), so stage seconds are measured, not differences of whole traces.
 
 Fetching is excluded. A ``--max-seconds`` budget per size stops ingest or embedding where it has
 reached (one chunk of article views and one of posts are always embedded, so both rates are
@@ -24,13 +30,18 @@ measured); embedding not done is charged at the measured rate (marked ``~``) and
 placeholder vectors, so semantic linking and warm traces are still timed (marked ``†``).
 
     .venv/bin/python bench/throughput.py [--sizes 1000,10000] [--semantic|--no-semantic]
-        [--max-seconds 1800] [--data ../shared/data]
+        [--max-seconds 1800] [--trace-seconds 60] [--data ../shared/data]
+
+The shared per-user vector cache (NEWSTRACE_EMBED_CACHE) is switched off in every process of the
+benchmark: a repeated run would otherwise embed nothing, and placeholder vectors must stay in the
+benchmark's own temporary stores.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import gzip
 import json
 import os
@@ -52,6 +63,7 @@ from newstrace.collect.telethon_json import parse_telethon_json
 from newstrace.errors import InputError
 from newstrace.evaluate import fresh_store, task_article
 from newstrace.extract.html import extract_article
+from newstrace.match import cascade
 from newstrace.match.cascade import trace
 from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.evidence_links import link_by_evidence
@@ -66,6 +78,9 @@ ROUND_ID_SHIFT = 10_000_000
 # Until that is fixed in newstrace, such dates are dropped here and counted in the report.
 PLAUSIBLE_YEAR = 1900
 EMBED_CHUNK = 64           # texts per embed_cached call: the budget is checked between chunks
+# Warm-trace posts are real posts of a round no ingest reaches, one round per mode: with the
+# semantic step each new post's text must be new to the store (embedded inside its trace)
+WARM_ROUND = {False: 1000, True: 1001}
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -193,11 +208,78 @@ def maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def warm_traces(store: Store, posts: Iterator[Post], targets: Sequence[tuple[str, datetime | None]], *,
-                semantic: bool, embedder: Any, model: Any, repeats: int, budget: float,
-                channel: str) -> list[float]:
-    """Add one new unlinked post, time trace(), repeat; at least 3 times, then within the budget."""
+# The functions cascade.trace calls, timed in its module, and the store methods it calls, timed on
+# the one store instance. A call inside another clocked call counts for the outer one only, so the
+# steps of one trace add up to at most its time (the rest: credits, match lookups, Python).
+CLOCKED_STEPS = ("link_by_evidence", "link_near_copies", "load_pool", "save_stories", "link_semantic")
+CLOCKED_STORE = ("posts_to_judge", "save_matches", "mark_judged")
+JUDGING = {"link_near_copies": 1, "link_semantic": 2}   # the position of their list of posts
+
+
+class StageClock:
+    """Seconds spent in each step of ``cascade.trace`` and how many posts each text-only step was
+    given, added up over the process; the wrapped functions run unchanged."""
+
+    def __init__(self, store: Store) -> None:
+        self.seconds: dict[str, float] = {}
+        self.judged: dict[str, int] = {}
+        self.depth = 0
+        for name in CLOCKED_STEPS:
+            setattr(cascade, name, self.wrap(name, getattr(cascade, name)))
+        for name in CLOCKED_STORE:
+            setattr(store, name, self.wrap(name, getattr(store, name)))
+
+    def wrap(self, name: str, function: Any) -> Any:
+        @functools.wraps(function)
+        def clocked(*args: Any, **kwargs: Any) -> Any:
+            if name in JUDGING:
+                self.judged[name] = self.judged.get(name, 0) + len(args[JUDGING[name]])
+            self.depth += 1
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.depth -= 1
+                if self.depth == 0:
+                    self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - began
+        return clocked
+
+    def snapshot(self) -> tuple[dict[str, float], dict[str, int]]:
+        return dict(self.seconds), dict(self.judged)
+
+    def since(self, snapshot: tuple[dict[str, float], dict[str, int]]) -> tuple[dict[str, float], dict[str, int]]:
+        seconds, judged = snapshot
+        return ({name: value - seconds.get(name, 0.0) for name, value in self.seconds.items()},
+                {name: value - judged.get(name, 0) for name, value in self.judged.items()})
+
+
+def timed_trace(store: Store, clock: StageClock, embedder: TimedEmbedder | None, **kwargs: Any,
+                ) -> tuple[Any, float, dict[str, float], dict[str, int]]:
+    """One cascade.trace: its report, seconds, seconds per step (with "embedding": texts actually
+    embedded inside it, part of load_pool/link_semantic, and "other": what no step accounts for)
+    and the posts each text-only step judged."""
+    snapshot = clock.snapshot()
+    embedded_before = embedder.seconds if embedder else 0.0
+    began = time.perf_counter()
+    report = trace(store, embedder=embedder, **kwargs)
+    seconds = time.perf_counter() - began
+    steps, judged = clock.since(snapshot)
+    steps = {name: value for name, value in steps.items() if value > 0}
+    steps["other"] = max(0.0, seconds - sum(steps.values()))
+    if embedder:
+        steps["embedding"] = embedder.seconds - embedded_before
+    return report, seconds, steps, judged
+
+
+def warm_traces(store: Store, clock: StageClock, posts: Iterator[Post],
+                targets: Sequence[tuple[str, datetime | None]], *, semantic: bool, embedder: Any, model: Any,
+                repeats: int, budget: float, channel: str) -> dict[str, Any]:
+    """Add one new unlinked post, time trace(), repeat; at least 3 times, then within the budget.
+    Returns the seconds of each trace, the median seconds of each of its steps, and the most posts
+    one trace's text-only steps judged (incremental tracing: 1)."""
     times: list[float] = []
+    steps: dict[str, list[float]] = {}
+    judged: dict[str, int] = {}
     started = time.perf_counter()
     while len(times) < repeats and (len(times) < 3 or time.perf_counter() - started < budget):
         post = next(posts)
@@ -206,19 +288,24 @@ def warm_traces(store: Store, posts: Iterator[Post], targets: Sequence[tuple[str
         post = shaped_post(dataclasses.replace(post, channel=channel, message_id=len(times) + 1),
                            len(times) * 13 + 5, None, targets, 0, 0)
         store.add_posts([post])
-        began = time.perf_counter()
-        trace(store, semantic=semantic, embedder=embedder, model=model)
-        times.append(time.perf_counter() - began)
-    return times
+        _, seconds, step_seconds, step_judged = timed_trace(store, clock, embedder, semantic=semantic, model=model)
+        times.append(seconds)
+        for name, value in step_seconds.items():
+            steps.setdefault(name, []).append(value)
+        for name, count in step_judged.items():
+            judged[name] = max(judged.get(name, 0), count)
+    return {"times": times, "steps": {name: float(np.median(values + [0.0] * (len(times) - len(values))))
+                                      for name, values in steps.items()},
+            "judged": judged}
 
 
 def pending_texts(store: Store) -> tuple[list[str], list[str]]:
-    """What link_semantic will embed, each text once: article views (passages), unlinked posts (queries)."""
+    """What the semantic step of the next trace will embed, each text once: article views
+    (passages, for the pool) and the posts it will judge (queries), chosen as cascade.trace does."""
     articles = [article_view(row["title"], row["text"])
                 for row in store.db.execute("SELECT title, text FROM articles ORDER BY id")]
-    posts = [row["text"] for row in store.db.execute(
-        "SELECT p.text FROM posts p LEFT JOIN matches m ON m.post_id = p.id AND m.stage != 'semantic' "
-        "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 ORDER BY p.id")]
+    posts = [row["text"] for row in store.posts_to_judge("semantic")
+             if (match := store.match_for_post(row["id"])) is None or match["stage"] == "semantic"]
     return list(dict.fromkeys(articles)), list(dict.fromkeys(posts))
 
 
@@ -250,6 +337,7 @@ class SizeRun:
                                        "seconds": self.timer.seconds}
         self.source = Articles(args.data, self.timer)
         self.store = fresh_store(Path(args.workdir) / f"bench-{size}.db")
+        self.clock = StageClock(self.store)
         self.targets: list[tuple[str, datetime | None]] = []
 
     def phase(self, name: str) -> None:
@@ -300,18 +388,20 @@ class SizeRun:
 
     def evidence(self) -> None:
         evidence = self.timed("evidence links", link_by_evidence, self.store)
-        began = time.perf_counter()
-        report = trace(self.store, semantic=False)
-        self.result["cheap_trace_s"] = time.perf_counter() - began
-        self.timer.add("copy step", max(0.0, self.result["cheap_trace_s"] - self.timer.seconds["evidence links"]))
-        self.result["evidence_links"] = report.by_stage
+        report, seconds, steps, judged = timed_trace(self.store, self.clock, None, semantic=False)
+        # the copy step: the whole trace but its own (second, idempotent) link_by_evidence call
+        self.timer.add("copy step", max(0.0, seconds - steps.get("link_by_evidence", 0.0)))
+        self.result.update(cheap_trace_s=seconds, cheap_trace_steps=steps, cheap_trace_judged=judged,
+                           evidence_links=report.by_stage)
         self.phase(f"ingest, URL/forward links ({evidence}) and the cascade without its semantic step "
                    f"done: {report}")
         if self.args.semantic is not True:
-            self.result["trace_evidence"] = warm_traces(
-                self.store, all_posts(self.args.data, Timer(), start_round=9), self.targets, semantic=False,
-                embedder=None, model=None, repeats=self.args.trace_repeats, budget=self.args.trace_seconds,
-                channel="bench_new")
+            warm = warm_traces(
+                self.store, self.clock, all_posts(self.args.data, Timer(), start_round=WARM_ROUND[False]), self.targets,
+                semantic=False, embedder=None, model=None, repeats=self.args.trace_repeats,
+                budget=self.args.trace_seconds, channel="bench_new")
+            self.result.update(trace_evidence=warm["times"], trace_evidence_steps=warm["steps"],
+                               trace_evidence_judged=warm["judged"])
         self.result["rss_evidence_mb"] = maxrss_mb()
         self.phase("warm traces without the semantic step done")
 
@@ -345,17 +435,20 @@ class SizeRun:
         self.result["embedding_complete"] = not any(self.result["placeholder"].values())
         self.phase("semantic linking")
         before = embedder.texts
-        began = time.perf_counter()
-        report = trace(self.store, semantic=True, embedder=embedder, model=model)
-        self.result["semantic_trace_s"] = time.perf_counter() - began
-        self.timer.add("semantic links", max(0.0, self.result["semantic_trace_s"] - self.result["cheap_trace_s"]))
-        self.result.update(semantic_links=report.by_stage.get("semantic", 0),
+        report, seconds, steps, judged = timed_trace(self.store, self.clock, embedder, semantic=True, model=model)
+        # the semantic step: the whole trace but its link_by_evidence call (the copy step has
+        # judged every post already: it is given none, see semantic_trace_judged)
+        self.timer.add("semantic links", max(0.0, seconds - steps.get("link_by_evidence", 0.0)))
+        self.result.update(semantic_trace_s=seconds, semantic_trace_steps=steps, semantic_trace_judged=judged,
+                           semantic_links=report.by_stage.get("semantic", 0),
                            semantic_new_embeddings=embedder.texts - before, rss_semantic_mb=maxrss_mb())
         self.phase(f"semantic links done: {report}")
-        self.result["trace_semantic"] = warm_traces(
-            self.store, all_posts(self.args.data, Timer(), start_round=9), self.targets, semantic=True,
-            embedder=embedder, model=model, repeats=self.args.trace_repeats, budget=self.args.trace_seconds,
-            channel="bench_new_semantic")
+        warm = warm_traces(
+            self.store, self.clock, all_posts(self.args.data, Timer(), start_round=WARM_ROUND[True]), self.targets,
+            semantic=True, embedder=embedder, model=model, repeats=self.args.trace_repeats,
+            budget=self.args.trace_seconds, channel="bench_new_semantic")
+        self.result.update(trace_semantic=warm["times"], trace_semantic_steps=warm["steps"],
+                           trace_semantic_judged=warm["judged"])
         self.result["rss_semantic_mb"] = maxrss_mb()
         self.phase("warm traces with the semantic step done")
 
@@ -445,15 +538,40 @@ def stage_note(result: dict[str, Any]) -> str:
         done, wanted = result["embedded"], result["embed_wanted"]
         parts.append(f"embedded {done['articles'][0]}/{wanted['articles']} distinct article views and "
                      f"{done['posts'][0]}/{wanted['posts']} distinct unlinked posts")
+    if "cheap_trace_judged" in result:
+        parts.append(f"posts judged by the first trace's copy step "
+                     f"{result['cheap_trace_judged'].get('link_near_copies', 0)}")
     if "semantic_links" in result:
-        parts.append(f"semantic links {result['semantic_links']} (texts embedded while linking: "
-                     f"{result['semantic_new_embeddings']}: all cache hits)")
+        judged = result.get("semantic_trace_judged", {})
+        parts.append(f"semantic links {result['semantic_links']} of {judged.get('link_semantic', 0)} posts judged "
+                     f"(copy step given {judged.get('link_near_copies', 0)}; texts embedded while linking: "
+                     f"{result['semantic_new_embeddings']}, 0 = all cache hits)")
     if result["posts"] < result["posts_wanted"] or result["articles"] < result["articles_wanted"]:
         parts.append(f"budget reached at {result['posts']}/{result['posts_wanted']} posts, "
                      f"{result['articles']}/{result['articles_wanted']} articles")
     if result.get("phase") != "done":
         parts.append(f"stopped during: {result.get('phase')}")
     return f"- {result['size']:,} items: " + "; ".join(parts)
+
+
+STEP_ORDER = ("link_by_evidence", "posts_to_judge", "link_near_copies", "save_matches", "mark_judged",
+              "load_pool", "save_stories", "link_semantic", "other")
+
+
+def trace_note(result: dict[str, Any], semantic: bool) -> str | None:
+    """One line per size and mode: the median warm trace split into its steps."""
+    key = "trace_semantic" if semantic else "trace_evidence"
+    steps, judged = result.get(f"{key}_steps"), result.get(f"{key}_judged", {})
+    if not steps:
+        return None
+    total = float(np.median(result[key]))
+    cells = ", ".join(f"{name} {steps[name] * 1000:,.1f}" for name in STEP_ORDER if name in steps)
+    if "embedding" in steps:
+        cells += f" (of which embedding the new post {steps['embedding'] * 1000:,.1f})"
+    posts = ", ".join(f"{name} {count}" for name, count in sorted(judged.items()))
+    return (f"- {result['size']:,} items, warm trace {'with' if semantic else 'without'} the semantic step, "
+            f"median {total * 1000:,.1f} ms; median ms per step: {cells}; most posts one trace judged: "
+            f"{posts or 'none'}")
 
 
 def report(results: list[dict[str, Any]], command: str, semantic: bool | None) -> str:
@@ -477,10 +595,14 @@ def report(results: list[dict[str, Any]], command: str, semantic: bool | None) -
         "their embedding + semantic linking]); articles/s = articles / (extraction + store writes [+",
         "their embedding]); total s adds the model load. Ingest s = Telethon JSON parse + store",
         "writes; extraction s = extract_article on the HTML half of the articles; URL/forward links s",
-        "= link_by_evidence; copy step s = trace(semantic=False) minus link_by_evidence; semantic",
-        "links s = trace(semantic=True) minus trace(semantic=False), every vector already cached.",
-        "Warm trace: add one new post, time cascade.trace over the whole store (it relinks every",
-        "post, not just the new one).",
+        "= link_by_evidence; copy step s = the first trace(semantic=False) minus its own",
+        "link_by_evidence call; semantic links s = the first trace(semantic=True) minus its own",
+        "link_by_evidence call (the copy step has judged every post by then), every vector already",
+        "cached, article pool and stories built in it.",
+        "Steps inside cascade.trace are timed by wrapping the functions it calls. Warm trace: add one",
+        "new post, time cascade.trace (incremental: the copy and semantic steps judge only that post;",
+        "link_by_evidence still covers the whole store; with the semantic step the new post is",
+        "embedded inside the trace and the article pool is reused from the process).",
     ]
     for kind in ("articles", "posts"):
         if kind in pooled:
@@ -488,6 +610,11 @@ def report(results: list[dict[str, Any]], command: str, semantic: bool | None) -
             lines.append(f"Embedding rate (measured, cache misses only): {kind} {pooled[kind]:.1f} texts/s "
                          f"({what}, {pooled[kind + ' chars']:.0f} characters on average).")
     lines += [stage_note(result) for result in results]
+    for result in results:
+        for mode in ((False, True) if semantic is None else (semantic,)):
+            note = trace_note(result, mode)
+            if note:
+                lines.append(note)
     return "\n".join(lines)
 
 
@@ -542,10 +669,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    # no per-user vector cache, here and in every child (they inherit it): a repeated run would
+    # embed nothing, and placeholder vectors must never reach a cache other stores read from
+    os.environ[config.EMBED_CACHE_ENV] = ""
     if args.child is not None:
-        # no per-user vector cache: a repeated run would embed nothing, and placeholder vectors
-        # must never reach a cache other stores read from
-        os.environ[config.EMBED_CACHE_ENV] = ""
         SizeRun(args.child, args).run()
         return 0
     if args.workdir:

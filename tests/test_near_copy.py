@@ -28,3 +28,18 @@ def test_a_verbatim_copy_is_linked_without_embeddings_and_its_credit_read(tmp_pa
         assert evidence["containment"] >= 0.6 and 0.9 < row["score"] <= 1.0
         assert evidence["credit"] == "named" and "Gull Gazette" in evidence["credit_phrase"]
         assert trace(store, semantic=False).changed == 0
+
+
+def test_a_copy_of_an_article_added_later_is_found_by_the_next_trace(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        store.add_article(article())
+        store.add_posts([post("islands", 1, "Lighthouse keepers on Gull Island will be replaced by automatic "
+                                            "lamps next spring, the coast authority announced on Monday.")])
+        assert trace(store, semantic=False).by_stage["copy"] == 0
+        later_id, _ = store.add_article(article(
+            url="https://www.gull-gazette.example/2025/03/17/lighthouses-automated-a80",
+            title="Gull Island lighthouses to be automated",
+            paragraphs=["Lighthouse keepers on Gull Island will be replaced by automatic lamps next spring, "
+                        "the coast authority announced on Monday.", "The union said it would appeal."]))
+        assert trace(store, semantic=False).by_stage["copy"] == 1
+        assert store.match_for_post(store.post("islands", 1)["id"])["article_id"] == later_id

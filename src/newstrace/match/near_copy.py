@@ -33,11 +33,15 @@ def _minhashes(sets: Iterable[set[str]]) -> list[MinHash]:
                         num_perm=config.MINHASH_PERMUTATIONS)
 
 
-def link_near_copies(store: Store, posts: list[Row]) -> list[Match]:
-    """Which of these posts copy an article passage near-verbatim."""
-    posts = [row for row in posts if len(row["text"]) >= config.COPY_MIN_CHARS]
-    if not posts:
-        return []
+_INDEX: dict[tuple, tuple[MinHashLSH, dict[int, set[str]]] | None] = {}
+
+
+def _paragraph_index(store: Store) -> tuple[MinHashLSH, dict[int, set[str]]] | None:
+    """The LSH index of all article paragraphs and each article's shingles, kept in this process
+    while the articles do not change (so tracing one new post does not rebuild it)."""
+    key = store.articles_version()
+    if key in _INDEX:
+        return _INDEX[key]
     articles = store.db.execute("SELECT id, title, text FROM articles ORDER BY id").fetchall()
     article_shingles = {row["id"]: shingles(f"{row['title']}\n{row['text']}") for row in articles}
     keys, sets = [], []
@@ -47,12 +51,27 @@ def link_near_copies(store: Store, posts: list[Row]) -> list[Match]:
             if found:
                 keys.append(f"{row['id']}:{number}")
                 sets.append(found)
-    if not keys:
+    built = None
+    if keys:
+        index = MinHashLSH(threshold=config.COPY_LSH_THRESHOLD, num_perm=config.MINHASH_PERMUTATIONS)
+        with index.insertion_session() as session:
+            for name, minhash in zip(keys, _minhashes(sets)):
+                session.insert(name, minhash)
+        built = (index, article_shingles)
+    _INDEX.clear()
+    _INDEX[key] = built
+    return built
+
+
+def link_near_copies(store: Store, posts: list[Row]) -> list[Match]:
+    """Which of these posts copy an article passage near-verbatim."""
+    posts = [row for row in posts if len(row["text"]) >= config.COPY_MIN_CHARS]
+    if not posts:
         return []
-    index = MinHashLSH(threshold=config.COPY_LSH_THRESHOLD, num_perm=config.MINHASH_PERMUTATIONS)
-    with index.insertion_session() as session:
-        for key, minhash in zip(keys, _minhashes(sets)):
-            session.insert(key, minhash)
+    found_index = _paragraph_index(store)
+    if found_index is None:
+        return []
+    index, article_shingles = found_index
     post_sets = [shingles(row["text"]) for row in posts]
     decided = []
     for row, found, minhash in zip(posts, post_sets, _minhashes(post_sets)):

@@ -103,22 +103,17 @@ def post_day(posted_at: str | None, text: str) -> DayRef | None:
     return posted.date() if posted else facts(text).lead_date
 
 
-_POOLS: dict[tuple[str, int, str], tuple[tuple[int, str], Pool]] = {}
+_POOL: dict[tuple, Pool] = {}
 
 
 def load_pool(store: Store, embedder: Embedder) -> Pool:
     """The store's articles ready for matching, rebuilt only when articles were added or changed
     since this process last built it (a long-running process traces new posts cheaply)."""
-    version = tuple(store.db.execute(
-        "SELECT count(*), coalesce(max(updated_at || id), '') FROM articles").fetchone())
-    key = (store.path, id(store.db), embedder.name)
-    cached = _POOLS.get(key)
-    if cached and cached[0] == version:
-        return cached[1]
-    pool = _build_pool(store, embedder)
-    _POOLS.clear()
-    _POOLS[key] = (version, pool)
-    return pool
+    key = (*store.articles_version(), embedder.name)
+    if key not in _POOL:
+        _POOL.clear()
+        _POOL[key] = _build_pool(store, embedder)
+    return _POOL[key]
 
 
 def _build_pool(store: Store, embedder: Embedder) -> Pool:
