@@ -187,3 +187,19 @@ def test_all_real_posts_of_telegram_ru_2024_import_with_their_links(tmp_path):
         hidden = store.db.execute("SELECT count(*) FROM post_links WHERE kind = 'hidden'").fetchone()[0]
         assert hidden > 5000
         assert store.db.execute("SELECT count(*) FROM posts WHERE text LIKE '%](http%'").fetchone()[0] == 0
+
+
+def test_stories_group_the_demo_and_show_each_timeline(demo_copy):
+    listed = json.loads(run(demo_copy, "stories", "--format", "json").stdout)
+    strike = listed[0]
+    assert strike["titles"]["en"] == "Kestrel port workers end nine-day strike after 14% pay deal"
+    assert (strike["articles"], strike["languages"]) == (2, ["en", "ru"])
+    assert strike["first_item"]["url"] == A1
+    record = json.loads(run(demo_copy, "story", strike["id"], "--format", "json").stdout)
+    assert record["timeline"]["2025-08-07"]["articles"] == 2
+    uncredited = {item["url"] for item in record["items"] if item["kind"] == "post" and not item["credited"]}
+    assert "https://t.me/kestrel_today/313" in uncredited and "https://t.me/kestrel_today/310" not in uncredited
+    assert run(demo_copy, "stories", "--lang", "de").stdout == ""
+    assert run(demo_copy, "stories", "--lang", "ru").stdout.startswith(f"{strike['id']:>6}  Kestrel port")
+    missing = run(demo_copy, "story", "s999")
+    assert missing.exit_code == 1 and "s999: no such story" in missing.stderr

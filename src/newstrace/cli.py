@@ -26,6 +26,7 @@ from newstrace.match.embed import get_embedder
 from newstrace.report.dossier import build_dossier, find_article, render_text
 from newstrace.report.export import export_dossiers
 from newstrace.store.sqlite import Store, open_store
+from newstrace.stories.report import list_stories, render_stories, render_story, story_record
 
 
 def _fail(message: str) -> None:
@@ -230,6 +231,40 @@ def dossier(ctx: click.Context, target: str, fmt: str) -> None:
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
     else:
         click.echo(render_text(record), nl=False)
+
+
+@main.command()
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Only stories with an item at or after this time (UTC).")
+@click.option("--lang", default=None, help="Only stories with an article in this language (ISO 639-1).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def stories(ctx: click.Context, since: datetime | None, lang: str | None, fmt: str) -> None:
+    """The stories (one event each, across languages) that `newstrace link` grouped, widest first."""
+    found = list_stories(_store(ctx), since=since.replace(tzinfo=timezone.utc) if since else None, language=lang)
+    if not found:
+        click.echo("no stories yet: run `newstrace link` after collecting articles", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_stories(found), nl=False)
+
+
+@main.command()
+@click.argument("story_id")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def story(ctx: click.Context, story_id: str, fmt: str) -> None:
+    """One story: its articles and relays in time order and a day-by-day timeline."""
+    try:
+        record = story_record(_store(ctx), story_id)
+    except NewstraceError as error:
+        _fail(str(error))
+        sys.exit(1)
+    if fmt == "json":
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_story(record), nl=False)
 
 
 @main.group()

@@ -1,0 +1,118 @@
+"""Stories as a reader sees them: what each is about, where it started, who carried it and when.
+
+A story's items are its articles (grouped by stories/cluster.py) and the posts linked to them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import Any
+
+from newstrace.errors import InputError
+from newstrace.store.sqlite import Store
+
+
+def _items(store: Store, story: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every article and linked post of each story (or of one), oldest first."""
+    where, args = ("WHERE s.story = ?", (story,)) if story else ("", ())
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in store.db.execute(
+        "SELECT s.story, a.id, a.url, a.title, a.language, a.site_name, a.published_at "
+        f"FROM article_stories s JOIN articles a ON a.id = s.article_id {where}", args):
+        found[row["story"]].append({
+            "kind": "article", "id": row["id"], "url": row["url"], "title": row["title"],
+            "language": row["language"], "source": row["site_name"] or row["url"].split("/")[2],
+            "time": row["published_at"]})
+    for row in store.db.execute(
+        "SELECT s.story, p.channel, p.message_id, p.posted_at, p.text, m.stage, m.evidence "
+        "FROM matches m JOIN article_stories s ON s.article_id = m.article_id "
+        f"JOIN posts p ON p.id = m.post_id {where}", args):
+        found[row["story"]].append({
+            "kind": "post", "url": f"https://t.me/{row['channel']}/{row['message_id']}",
+            "source": row["channel"], "time": row["posted_at"], "stage": row["stage"],
+            "credited": json.loads(row["evidence"]).get("credit") is not None, "text": row["text"][:120]})
+    for items in found.values():
+        items.sort(key=lambda item: (item["time"] or "9999", item["kind"]))
+    return found
+
+
+def _summary(story: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    articles = [item for item in items if item["kind"] == "article"]
+    posts = [item for item in items if item["kind"] == "post"]
+    titles: dict[str, str] = {}
+    for article in articles:
+        if article["title"] and article["language"] and article["language"] not in titles:
+            titles[article["language"]] = article["title"]
+    dated = [item for item in items if item["time"]]
+    return {
+        "id": story,
+        "titles": titles,
+        "languages": sorted({a["language"] for a in articles if a["language"]}),
+        "articles": len(articles),
+        "posts": len(posts),
+        "outlets": len({a["source"] for a in articles}),
+        "channels": len({p["source"] for p in posts}),
+        "first_item": dated[0] if dated else None,
+        "first_article": next((a for a in articles if a["time"]), articles[0] if articles else None),
+        "last_time": dated[-1]["time"] if dated else None,
+    }
+
+
+def list_stories(store: Store, *, since: datetime | None = None, language: str | None = None,
+                 min_items: int = 1) -> list[dict[str, Any]]:
+    """Stories with their titles, origin and reach, the widest reach first."""
+    stories = [_summary(story, items) for story, items in _items(store).items()]
+    if since is not None:
+        stamp = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        stories = [s for s in stories if (s["last_time"] or "") >= stamp]
+    if language:
+        stories = [s for s in stories if language in s["languages"]]
+    stories = [s for s in stories if s["articles"] + s["posts"] >= min_items]
+    stories.sort(key=lambda s: (-(s["outlets"] + s["channels"]), -(s["articles"] + s["posts"]), s["id"]))
+    return stories
+
+
+def story_record(store: Store, story: str) -> dict[str, Any]:
+    """One story with every item and a day-by-day timeline of articles and relays."""
+    items = _items(store, story).get(story)
+    if not items:
+        raise InputError(story, "no such story in the store (see `newstrace stories`)")
+    timeline: dict[str, Counter] = defaultdict(Counter)
+    for item in items:
+        day = (item["time"] or "undated")[:10]
+        if item["kind"] == "article":
+            timeline[day]["articles"] += 1
+        else:
+            timeline[day]["credited relays" if item["credited"] else "uncredited relays"] += 1
+    record = _summary(story, items)
+    record["items"] = items
+    record["timeline"] = {day: dict(counts) for day, counts in sorted(timeline.items())}
+    return record
+
+
+def render_stories(stories: list[dict[str, Any]]) -> str:
+    lines = []
+    for story in stories:
+        title = next(iter(story["titles"].values()), "(untitled)")
+        origin = story["first_item"]
+        lines.append(f"{story['id']:>6}  {title}")
+        lines.append(f"        {story['articles']} articles from {story['outlets']} outlets, "
+                     f"{story['posts']} relays in {story['channels']} channels; "
+                     f"languages {', '.join(story['languages']) or '?'}")
+        if origin:
+            lines.append(f"        first: {origin['time']}  {origin['url']}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render_story(record: dict[str, Any]) -> str:
+    lines = [render_stories([record]).rstrip("\n"), "", "timeline:"]
+    for day, counts in record["timeline"].items():
+        lines.append(f"  {day}  " + ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))
+    lines += ["", "items:"]
+    for item in record["items"]:
+        label = " ".join((item.get("title") or item.get("text", "")).split())
+        extra = "" if item["kind"] == "article" else (" credited" if item["credited"] else " uncredited")
+        lines.append(f"  {item['time'] or 'undated':<20}  {item['kind']:<7}{extra:<11}  {item['url']}  {label[:70]}")
+    return "\n".join(lines) + "\n"
