@@ -47,7 +47,7 @@ def trace(store: Store, *, semantic: bool = True, embedder: Embedder | None = No
         if posts:
             embedder = embedder or get_embedder()
             pool = load_pool(store, embedder)
-            save_stories(store, pool.ids, pool.stories)
+            save_stories(store, pool.ids, pool.reported_stories)
             decided = with_credits(store, link_semantic(store, pool, posts, embedder=embedder, model=model))
             report.changed += store.save_matches(decided, stages=("semantic",), scope={row["id"] for row in posts})
         store.mark_judged("semantic", posts)

@@ -51,6 +51,7 @@ class Pool:
     vectors: np.ndarray
     name_df: Counter
     stories: np.ndarray
+    reported_stories: np.ndarray
     story_facts: dict[int, StoryFacts]
 
 
@@ -125,9 +126,10 @@ def _build_pool(store: Store, embedder: Embedder) -> Pool:
     days = [_article_date(row, found) for row, found in zip(rows, article_facts)]
     vectors = embed_cached(store, embedder, views, query=False)
     name_df = Counter(name for item in article_facts for name in item.names)
-    stories = cluster(vectors, list(languages), article_facts, days, name_df)
+    stories, reported = cluster(vectors, list(languages), article_facts, days, name_df,
+                                cuts=(config.STORY_LINK_DISTANCE, config.STORY_DISTANCE))
     return Pool(ids=[row["id"] for row in rows], languages=languages, dates=days, facts=article_facts,
-                vectors=vectors, name_df=name_df, stories=stories,
+                vectors=vectors, name_df=name_df, stories=stories, reported_stories=reported,
                 story_facts=_story_facts(stories, article_facts, days))
 
 

@@ -36,18 +36,20 @@ def scored_pairs(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[
 
 def cluster(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts],
             days: Sequence[DayRef | None], name_df: Counter, *, model: LogisticModel | None = None,
-            distance: float = config.STORY_LINK_DISTANCE) -> np.ndarray:
-    """A story label (0..k-1) per article.
+            cuts: Sequence[float] = (config.STORY_LINK_DISTANCE,)) -> list[np.ndarray]:
+    """A story label (0..k-1) per article for each cut of the average-linkage tree, finest
+    stories for the smallest cut.
 
     Average linkage never joins two groups with no pair closer than the cut, so it runs on each
     connected component of the close pairs on its own: exact, and small matrices however large
     the store.
     """
     count = len(vectors)
+    widest = max(cuts)
     model = model or LogisticModel.load(config.STORY_MODEL)
     gaps = {pair: 1.0 - model.probability(values)
             for pair, values in scored_pairs(vectors, languages, facts, days, name_df).items()}
-    close = [pair for pair, gap in gaps.items() if gap <= distance]
+    close = [pair for pair, gap in gaps.items() if gap <= widest]
     rows = [i for i, _ in close]
     cols = [j for _, j in close]
     graph = coo_matrix((np.ones(len(close)), (rows, cols)), shape=(count, count))
@@ -56,23 +58,25 @@ def cluster(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts
     for (i, j), gap in gaps.items():
         if component[i] == component[j]:
             inside[int(component[i])].append((i, j, gap))
-    labels = np.zeros(count, dtype=int)
-    next_label = 0
+    levels = [np.zeros(count, dtype=int) for _ in cuts]
+    next_label = [0 for _ in cuts]
     for members in _groups(component):
         if len(members) == 1:
-            labels[members[0]] = next_label
-            next_label += 1
+            for level, labels in enumerate(levels):
+                labels[members[0]] = next_label[level]
+                next_label[level] += 1
             continue
         where = {article: n for n, article in enumerate(members)}
         distances = np.ones((len(members), len(members)))
         np.fill_diagonal(distances, 0.0)
         for i, j, gap in inside[int(component[members[0]])]:
             distances[where[i], where[j]] = distances[where[j], where[i]] = gap
-        local = fcluster(linkage(squareform(distances, checks=False), method="average"),
-                         t=distance, criterion="distance")
-        labels[members] = local - 1 + next_label
-        next_label += int(local.max())
-    return labels
+        tree = linkage(squareform(distances, checks=False), method="average")
+        for level, cut in enumerate(cuts):
+            local = fcluster(tree, t=cut, criterion="distance")
+            levels[level][members] = local - 1 + next_label[level]
+            next_label[level] += int(local.max())
+    return levels
 
 
 def _groups(component: np.ndarray) -> list[list[int]]:
