@@ -196,6 +196,8 @@ def test_stories_group_the_demo_and_show_each_timeline(demo_copy):
     assert (strike["articles"], strike["languages"]) == (2, ["en", "ru"])
     assert strike["first_item"]["url"] == A1
     record = json.loads(run(demo_copy, "story", strike["id"], "--format", "json").stdout)
+    dossier = json.loads(run(demo_copy, "dossier", A1, "--format", "json").stdout)
+    assert dossier["article"]["story"] == strike["id"]
     assert record["timeline"]["2025-08-07"]["articles"] == 2
     uncredited = {item["url"] for item in record["items"] if item["kind"] == "post" and not item["credited"]}
     assert "https://t.me/kestrel_today/313" in uncredited and "https://t.me/kestrel_today/310" not in uncredited

@@ -124,6 +124,8 @@ def build_dossier(store: Store, article_id: int, embedder: Embedder | None = Non
             "published_at": article["published_at"],
             "language": article["language"],
             "site_name": article["site_name"],
+            "story": story["story"] if (story := store.db.execute(
+                "SELECT story FROM article_stories WHERE article_id = ?", (article_id,)).fetchone()) else None,
         },
         "paragraphs": paragraphs,
         "relays": relays,
