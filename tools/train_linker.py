@@ -54,14 +54,14 @@ def task_rows(folder: Path, cache: Path) -> tuple[list[dict], list[bool], list[i
     return rows, labels, groups, families
 
 
-def post_calibration(matrices: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> list[float]:
+def post_calibration(matrices: list[tuple[np.ndarray, np.ndarray, np.ndarray]], strength: float) -> list[float]:
     """Platt scaling of a post's best-candidate probability against whether that candidate is
     right, fitted out of fold (each task folder scored by a model fitted on the others): the best
     of many pair probabilities is biased upwards, and orphans have no right candidate at all."""
     best_logits, right = [], []
     for held in range(len(matrices)):
         train = [m for k, m in enumerate(matrices) if k != held] or matrices
-        fold = LogisticRegression(C=1.0, max_iter=5000).fit(np.vstack([m[0] for m in train]),
+        fold = LogisticRegression(C=strength, max_iter=5000).fit(np.vstack([m[0] for m in train]),
                                                             np.concatenate([m[1] for m in train]))
         features, labels, groups = matrices[held]
         probabilities = fold.predict_proba(features)[:, 1]
@@ -76,7 +76,7 @@ def post_calibration(matrices: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) 
 
 
 def grouped_cv(matrices: list[tuple[np.ndarray, np.ndarray, np.ndarray]], families: list[np.ndarray],
-               threshold: float) -> None:
+               threshold: float, strength: float) -> None:
     """Leave one event group out: fit on the posts of the other groups (every task folder), judge
     the held-out group's posts of the first folder. Seeds of one split share their items, so this
     is the honest estimate on dev; prints precision, recall and orphans left unlinked."""
@@ -86,7 +86,7 @@ def grouped_cv(matrices: list[tuple[np.ndarray, np.ndarray, np.ndarray]], famili
     first = len(matrices[0][1])
     linked = right = sourced = orphans = orphans_unlinked = 0
     for held in sorted(set(family.tolist())):
-        fitted = LogisticRegression(C=1.0, max_iter=5000).fit(features[family != held], labels[family != held])
+        fitted = LogisticRegression(C=strength, max_iter=5000).fit(features[family != held], labels[family != held])
         test_features, test_labels, test_groups = matrices[0]
         rows = np.flatnonzero(family[:first] == held)
         probabilities = fitted.predict_proba(test_features[rows])[:, 1]
@@ -112,6 +112,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "newstrace-embeddings.db")
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--out", type=Path, default=OUT, help="where to write the model (default: the shipped one)")
+    parser.add_argument("--c", type=float, default=1.0,
+                        help="inverse regularisation strength of the pair model (see --cv)")
     parser.add_argument("--cv", action="store_true",
                         help="only print a leave-one-event-group-out estimate; write no model")
     parser.add_argument("--drop", nargs="*", default=[],
@@ -122,14 +124,14 @@ def main() -> None:
     matrices = [(np.array([[row[name] for name in names] for row in rows]), np.array(labels), np.array(groups))
                 for rows, labels, groups, _ in tasks]
     if args.cv:
-        grouped_cv(matrices, [np.array(families) for *_, families in tasks], args.threshold)
+        grouped_cv(matrices, [np.array(families) for *_, families in tasks], args.threshold, args.c)
         return
     features = np.vstack([m[0] for m in matrices])
     labels = np.concatenate([m[1] for m in matrices])
-    fitted = LogisticRegression(C=1.0, max_iter=5000).fit(features, labels)
+    fitted = LogisticRegression(C=args.c, max_iter=5000).fit(features, labels)
     model = {"features": names, "coef": [round(float(w), 5) for w in fitted.coef_[0]],
              "intercept": round(float(fitted.intercept_[0]), 5), "threshold": args.threshold,
-             "calibration": post_calibration(matrices)}
+             "calibration": post_calibration(matrices, args.c)}
     args.out.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
     for name, weight in sorted(zip(names, model["coef"]), key=lambda item: -abs(item[1])):
         print(f"{name:22s} {weight:+.3f}")
