@@ -205,3 +205,23 @@ def test_stories_group_the_demo_and_show_each_timeline(demo_copy):
     assert run(demo_copy, "stories", "--lang", "ru").stdout.startswith(f"{strike['id']:>6}  Kestrel port")
     missing = run(demo_copy, "story", "s999")
     assert missing.exit_code == 1 and "s999: no such story" in missing.stderr
+
+
+def test_eval_with_a_broken_task_file_names_the_file_and_line(tmp_path):
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text('{"id": "a1", "url": "https://x.example/a", "text": "Ferries resume."}\n{"id": broken\n',
+                        encoding="utf-8")
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", "--articles", str(articles), "--posts", str(posts),
+                                       "--predictions", str(tmp_path / "p.jsonl"),
+                                       "--store", str(tmp_path / "e.db")], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {articles}: line 2: not JSON (Expecting value)"
+    assert not (tmp_path / "p.jsonl").exists()
+
+
+def test_link_on_an_empty_store_decides_nothing(tmp_path):
+    result = run(tmp_path / "empty.db", "link")
+    assert result.exit_code == 0
+    assert "0 posts linked" in result.stderr
