@@ -19,13 +19,13 @@ Conventions (the export lacks some facts the other collectors have):
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from newstrace.errors import InputError
+from newstrace.jsondata import parse_json
 from newstrace.model import Link, Post
 
 _MARKED_CHANNEL_BASE = 1_000_000_000_000   # Bot API / Telethon mark channels as -100<id>
@@ -155,18 +155,9 @@ def _chat(chat: Any, source: str, where: str, channel: str | None) -> ExportResu
     return result
 
 
-def _load(data: bytes, source: str) -> Any:
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError(source, f"not UTF-8 (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-
-
 def parse_exports(data: bytes, source: str) -> list[ExportResult]:
     """Every chat of a result.json, single-chat or full-account export."""
-    root = _load(data, source)
+    root = parse_json(data, source)
     if not isinstance(root, dict):
         raise InputError(source, "expected a JSON object (a Telegram Desktop result.json)")
     if "messages" in root:

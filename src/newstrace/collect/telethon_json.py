@@ -13,7 +13,6 @@ Telethon only emits them as entity boundaries (CommonMark's flanking rules would
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timezone
 from typing import Any
@@ -22,6 +21,7 @@ from markdown_it import MarkdownIt
 
 from newstrace.collect.telegram_export import channel_from_id
 from newstrace.errors import InputError
+from newstrace.jsondata import parse_json
 from newstrace.extract.urls import URL_IN_TEXT, urls_in_text
 from newstrace.model import Link, Post
 
@@ -166,12 +166,7 @@ def parse_telethon_json(data: bytes, source: str, *, channel: str | None = None,
     :func:`newstrace.collect.telegram_export.channel_from_id`). The item's ``channel`` field (a
     title) becomes ``channel_title``.
     """
-    try:
-        items = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(source, f"not UTF-8 (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    items = parse_json(data, source)
     if not isinstance(items, list):
         raise InputError(source, "expected a JSON list of messages")
     posts = []

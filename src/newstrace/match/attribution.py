@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from newstrace import config
 from newstrace.errors import InputError
+from newstrace.jsondata import parse_json
 from newstrace.model import Link
 
 KINDS = ("hyperlink", "forward", "named", "via_channel", "none")
@@ -226,12 +227,7 @@ def _outlet_from(entry: Any, where: str, source: str) -> Outlet:
 
 def parse_outlets(data: bytes, source: str) -> list[Outlet]:
     """The outlets of one catalogue file: ``{"outlets": [{"key": …, "name": …, "domains": […], …}]}``."""
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(source, f"not UTF-8 (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(source, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    document = parse_json(data, source)
     if not isinstance(document, dict) or not isinstance(document.get("outlets"), list):
         raise InputError(source, 'expected an object with an "outlets" list')
     return [_outlet_from(entry, f"outlet {index}", source) for index, entry in enumerate(document["outlets"])]
