@@ -224,7 +224,7 @@ def dossier(ctx: click.Context, target: str, fmt: str) -> None:
     except NewstraceError as error:
         _fail(str(error))
         sys.exit(1)
-    record = build_dossier(store, article_id, get_embedder())
+    record = build_dossier(store, article_id, get_embedder)
     if fmt == "json":
         if post is not None:
             record["asked_for_post"] = f"https://t.me/{post['channel']}/{post['message_id']}"

@@ -50,6 +50,6 @@ def run_demo(path: Path, log: Callable[[str], None]) -> str:
     """Build the demo store and return the dossier of the demo's main article, with its relays."""
     with build_demo_store(path, log) as store:
         article_id, _ = find_article(store, DEMO_ARTICLE)
-        record = build_dossier(store, article_id, get_embedder())
+        record = build_dossier(store, article_id, get_embedder)
     log(f"store: {path} (try: newstrace --db {path} dossier https://t.me/baltic_wire/89)")
     return render_text(record) + "\n" + render_summary(record)

@@ -122,26 +122,26 @@ def embed_cached(store: Store, embedder: Embedder, texts: Sequence[str], *, quer
     keys = [_key(embedder.name, query, text) for text in texts]
     unique = list(dict.fromkeys(keys))
     found = _lookup(store, unique)
-    missing = [key for key in unique if key not in found]
-    if missing:
+    if any(key not in found for key in unique):
         cache = shared_cache()
-        if cache is not None:
-            with cache:
-                from_cache = _lookup(cache, missing)
-            if from_cache:
-                _remember(store, embedder, from_cache)
-                found.update(from_cache)
-    text_of = dict(zip(keys, texts))
-    missing = [key for key in unique if key not in found]
-    for start in range(0, len(missing), config.EMBED_BATCH):
-        batch = missing[start:start + config.EMBED_BATCH]
-        fresh = dict(zip(batch, embedder.embed([text_of[key] for key in batch], query=query)))
-        _remember(store, embedder, fresh)
-        cache = shared_cache()
-        if cache is not None:
-            with cache:
-                _remember(cache, embedder, fresh)
-        found.update(fresh)
+        try:
+            if cache is not None:
+                from_cache = _lookup(cache, [key for key in unique if key not in found])
+                if from_cache:
+                    _remember(store, embedder, from_cache)
+                    found.update(from_cache)
+            text_of = dict(zip(keys, texts))
+            missing = [key for key in unique if key not in found]
+            for start in range(0, len(missing), config.EMBED_BATCH):
+                batch = missing[start:start + config.EMBED_BATCH]
+                fresh = dict(zip(batch, embedder.embed([text_of[key] for key in batch], query=query)))
+                for target in (store, cache):
+                    if target is not None:
+                        _remember(target, embedder, fresh)
+                found.update(fresh)
+        finally:
+            if cache is not None:
+                cache.close()
     if not keys:
         return np.zeros((0, embedder.dim), dtype=np.float32)
     return np.vstack([found[key] for key in keys])

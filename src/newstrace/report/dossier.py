@@ -101,10 +101,12 @@ def _flags(article: sqlite3.Row, related: list[dict[str, str]]) -> list[dict[str
     return flags
 
 
-def build_dossier(store: Store, article_id: int, embedder: Embedder | None = None) -> dict[str, Any]:
+def build_dossier(store: Store, article_id: int,
+                  embedder: Callable[[], Embedder] | None = None) -> dict[str, Any]:
     """Everything known about one article and its relays, as a JSON-ready dict.
 
-    With an embedder, relays in another language are placed at their paragraph by similarity.
+    With an embedder (a function that loads it, called only if some relay needs it), relays in
+    another language are placed at their paragraph by similarity.
     """
     article = store.article(article_id)
     if article is None:
@@ -112,7 +114,7 @@ def build_dossier(store: Store, article_id: int, embedder: Embedder | None = Non
     paragraphs = json.loads(article["paragraphs"])
     links = store.article_links(article_id)
     related = [{"url": link["url"], "anchor": link["anchor"]} for link in links if link["kind"] == "related"]
-    semantic_align = (lambda text: align_semantic(store, embedder, text, paragraphs)) if embedder else None
+    semantic_align = (lambda text: align_semantic(store, embedder(), text, paragraphs)) if embedder else None
     relays = [_relay(row, paragraphs, article["published_at"], semantic_align) for row in store.relays(article_id)]
     return {
         "article": {

@@ -23,7 +23,7 @@ def export_dossiers(store: Store, directory: Path, *, fmt: str = "text",
     written = []
     number = 0
     for article in store.articles():
-        record = build_dossier(store, article["id"], get_embedder())
+        record = build_dossier(store, article["id"], get_embedder)
         if not record["relays"] and not include_unrelayed:
             continue
         suffix = ".json" if fmt == "json" else ".txt"
