@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -147,3 +148,23 @@ def allow_private(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let Fetcher reach loopback in this test only (sets NEWSTRACE_ALLOW_PRIVATE=1)."""
     monkeypatch.setenv(config.ALLOW_PRIVATE_ENV, "1")
 
+
+
+@contextmanager
+def running_app(app: object) -> Iterator[str]:
+    """An ASGI app served by uvicorn on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

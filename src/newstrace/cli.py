@@ -283,6 +283,23 @@ def export_dossiers_command(ctx: click.Context, directory: str, fmt: str, includ
     click.echo(f"{len(written)} dossiers written to {directory}", err=True)
 
 
+@main.command()
+@click.option("--host", default=config.SERVE_HOST, show_default=True,
+              help="Address to listen on; anything but loopback exposes the store to the network.")
+@click.option("--port", type=int, default=config.SERVE_PORT, show_default=True)
+@click.option("--token", envvar=config.TOKEN_ENV, default=None,
+              help=f"Bearer token the ingest endpoints require (or {config.TOKEN_ENV}); without one, ingest is off.")
+@click.option("--allow-private", is_flag=True, help="Let article ingest fetch from private and loopback addresses.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, token: str | None, allow_private: bool) -> None:
+    """The web UI and the JSON API (OpenAPI at /openapi.json) over the store."""
+    from newstrace.web.app import serve as run_server
+
+    db = _store(ctx).path
+    click.echo(f"newstrace: serving {db} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    run_server(db, host=host, port=port, token=token, allow_private=allow_private)
+
+
 @main.command("eval")
 @click.option("--articles", required=True, help="articles.jsonl of a task folder (make_tasks.py).")
 @click.option("--posts", required=True, help="posts.jsonl of the same task folder.")

@@ -197,6 +197,15 @@ STORY_NEIGHBOURS = 30          # pairs scored per article: its most similar othe
 STORY_LINK_DISTANCE = 0.5      # average-linkage cut (1 - P(same event)) of the pure stories the linker checks against
 STORY_DISTANCE = 0.7           # the cut of the stories users see (dev B-cubed F1 0.85 vs 0.81 at 0.5)
 
+# --- match/lookup.py and web/ -------------------------------------------------------------
+TRACE_NEAREST = 3              # nearest articles shown beside a trace, linked or not
+SEARCH_LIMIT = 20              # results per kind for a search
+SERVE_HOST = "127.0.0.1"       # `newstrace serve` listens on loopback unless told otherwise
+SERVE_PORT = 8765
+TOKEN_ENV = "NEWSTRACE_TOKEN"  # the bearer token the ingest endpoints require
+STORIES_PAGE = 50              # stories per page of the story list
+TIMELINE_LANES = 12            # channels/outlets drawn as their own lane; the rest share one
+
 # --- match/near_copy.py --------------------------------------------------------------------
 SHINGLE_WORDS = 3              # word n-grams compared for near-verbatim copies
 MINHASH_PERMUTATIONS = 128

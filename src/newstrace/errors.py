@@ -18,3 +18,7 @@ class InputError(NewstraceError):
 
 class FetchError(NewstraceError):
     """A URL could not be fetched (refused, unreachable, HTTP error, too large, timed out)."""
+
+
+class NotFoundError(InputError):
+    """What was asked for (an article, a post, a story) is not in the store."""

@@ -16,13 +16,14 @@ from newstrace import config
 from newstrace.collect.http import Fetcher
 from newstrace.collect.pdf import parse_pdf
 from newstrace.collect.telegram_export import parse_export
-from newstrace.collect.telegram_web import collect_channel, parse_preview_page
+from newstrace.collect.telegram_web import collect_channel, normalize_channel, parse_preview_page
 from newstrace.collect.telethon_json import parse_telethon_json
 from newstrace.collect.web import collect_url, feed_article_urls, sitemap_article_urls
 from newstrace.errors import InputError, NewstraceError
 from newstrace.extract.html import extract_article
 from newstrace.match.evidence_links import LinkReport, link_by_evidence
-from newstrace.model import Article, Post
+from newstrace.extract.urls import urls_in_text
+from newstrace.model import Article, Link, Post
 from newstrace.store.sqlite import IngestCounts, Store
 
 Progress = Callable[[int], None]
@@ -196,6 +197,23 @@ def collect_urls(store: Store, urls: Iterable[str], *, fetcher: Fetcher,
     """Fetch and extract article pages."""
     result = IngestResult()
     _each(urls, result, lambda u: _add_article(store, collect_url(fetcher, u), result), progress)
+    return _finish(store, result)
+
+
+def add_article_html(store: Store, html: bytes, *, url: str) -> IngestResult:
+    """An article page sent as HTML (the API's ingest), with the URL it was published at."""
+    result = IngestResult()
+    _each([url], result, lambda u: _add_article(store, extract_article(html, u), result), None)
+    return _finish(store, result)
+
+
+def add_post_text(store: Store, channel: str, message_id: int, text: str, *,
+                  posted_at: datetime | None = None) -> IngestResult:
+    """One channel post given as text (the API's ingest); its bare URLs become its links."""
+    post = Post(normalize_channel(channel).lower(), message_id, posted_at, text,
+                links=[Link(url, url, "text") for url in urls_in_text(text)], collected_via="api")
+    result = IngestResult()
+    add_posts(store, [post], result)
     return _finish(store, result)
 
 

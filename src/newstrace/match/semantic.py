@@ -24,6 +24,7 @@ import numpy as np
 from newstrace import config
 from newstrace.extract.language import detect_language
 from newstrace.extract.urls import url_date
+from newstrace.match.attribution import detect_credit, source_of
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.features import DayRef, Facts, day_distance, facts, signed_gap
 from newstrace.match.logistic import LogisticModel
@@ -256,16 +257,28 @@ def link_semantic(store: Store, pool: Pool, posts: list[Row], *, embedder: Embed
     vectors = embed_cached(store, embedder, [row["text"] for row in posts], query=True)
     decided = []
     for row, vector in zip(posts, vectors):
-        best = None
-        for index, values, evidence in candidate_features(pool, row["text"], vector,
-                                                          post_day(row["posted_at"], row["text"]),
-                                                          detect_language(row["text"])):
-            probability = model.probability(values)
-            if best is None or probability > best[0]:
-                best = (probability, index, evidence)
-        if best and model.calibrated(best[0]) >= model.threshold:
-            probability, index, evidence = best
-            probability = model.calibrated(probability)
+        passing = sorted(((model.calibrated(model.probability(values)), index, evidence)
+                          for index, values, evidence in candidate_features(
+                              pool, row["text"], vector, post_day(row["posted_at"], row["text"]),
+                              detect_language(row["text"]))), key=lambda found: -found[0])
+        passing = [found for found in passing if found[0] >= model.threshold]
+        if passing:
+            probability, index, evidence = _credited_first(store, pool, row["text"], passing)
             decided.append(Match(row["channel"], row["message_id"], pool.ids[index], "semantic",
                                  round(probability, 4), evidence))
     return decided
+
+
+def _credited_first(store: Store, pool: Pool, text: str,
+                    passing: list[tuple[float, int, dict[str, Any]]]) -> tuple[float, int, dict[str, Any]]:
+    """Of the candidates that pass, the best one of the same story whose outlet the post names
+    ("according to the Northwind Herald"), else the best: a retelling that credits the original
+    is traced to the original, not to another outlet's version of the same event."""
+    best_story = pool.stories[passing[0][1]]
+    for found in passing:
+        if pool.stories[found[1]] != best_story:
+            continue
+        article = store.article(pool.ids[found[1]])
+        if detect_credit(text, [], source_outlet=source_of(article["url"], article["site_name"])).kind != "none":
+            return found
+    return passing[0]

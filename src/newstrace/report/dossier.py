@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from newstrace import config
-from newstrace.errors import InputError
+from newstrace.errors import InputError, NotFoundError
 from newstrace.extract.urls import tme_post, url_date
 from newstrace.match.embed import Embedder, embed_cached
 from newstrace.store.sqlite import Store, parse_iso
@@ -53,11 +53,15 @@ def align_semantic(store: Store, embedder: Embedder, text: str, paragraphs: list
     return best, float(sims[best])
 
 
+def lag_seconds(posted_at: str | None, published_at: str | None) -> float | None:
+    """How long after its source a relay came out; None when either time is unknown."""
+    posted, source_time = parse_iso(posted_at), parse_iso(published_at)
+    return (posted - source_time).total_seconds() if posted and source_time else None
+
+
 def _relay(row: sqlite3.Row, paragraphs: list[str], published: str | None,
            semantic_align: Callable[[str], tuple[int, float]] | None) -> dict[str, Any]:
-    posted = parse_iso(row["posted_at"])
-    source_time = parse_iso(published)
-    lag = (posted - source_time).total_seconds() if posted and source_time else None
+    lag = lag_seconds(row["posted_at"], published)
     index, overlap = align(row["text"], paragraphs)
     aligned_by = "words"
     if overlap < config.ALIGN_MIN_OVERLAP and semantic_align and paragraphs:
@@ -110,7 +114,7 @@ def build_dossier(store: Store, article_id: int,
     """
     article = store.article(article_id)
     if article is None:
-        raise InputError(f"article {article_id}", "not in the store")
+        raise NotFoundError(f"article {article_id}", "not in the store")
     paragraphs = json.loads(article["paragraphs"])
     links = store.article_links(article_id)
     related = [{"url": link["url"], "anchor": link["anchor"]} for link in links if link["kind"] == "related"]
@@ -163,16 +167,16 @@ def find_article(store: Store, target: str) -> tuple[int, dict[str, Any] | None]
     if post_ref:
         post = store.post(*post_ref)
         if post is None:
-            raise InputError(target, "this post is not in the store (collect its channel first)")
+            raise NotFoundError(target, "this post is not in the store (collect its channel first)")
         match = store.match_for_post(post["id"])
         if match is None:
             linked = [link["url"] for link in store.post_links(post["id"]) if not tme_post(link["url"])]
             hint = f"; it links to {', '.join(linked)} (not collected)" if linked else ""
-            raise InputError(target, f"no source for this post in the store{hint}")
+            raise NotFoundError(target, f"no source for this post in the store{hint}")
         return match["article_id"], dict(post)
     article = store.article_by_url(target)
     if article is None:
-        raise InputError(target, "no article with this URL in the store")
+        raise NotFoundError(target, "no article with this URL in the store")
     return article["id"], None
 
 

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from newstrace.errors import InputError
+from newstrace.errors import NotFoundError
 from newstrace.store.sqlite import Store
 
 
@@ -60,13 +60,20 @@ def _summary(story: str, items: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def list_stories(store: Store, *, since: datetime | None = None, language: str | None = None,
+def list_stories(store: Store, *, since: datetime | None = None, until: datetime | None = None,
+                 language: str | None = None, category: str | None = None,
                  min_items: int = 1) -> list[dict[str, Any]]:
-    """Stories with their titles, origin and reach, the widest reach first."""
+    """Stories with their titles, origin and reach, the widest reach first; a period keeps the
+    stories with an item inside it."""
     stories = [_summary(story, items) for story, items in _items(store).items()]
     if since is not None:
         stamp = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         stories = [s for s in stories if (s["last_time"] or "") >= stamp]
+    if until is not None:
+        stamp = until.strftime("%Y-%m-%dT%H:%M:%SZ")
+        stories = [s for s in stories if s["first_item"] and (s["first_item"]["time"] or "") <= stamp]
+    if category:
+        stories = [s for s in stories if s.get("category") == category]
     if language:
         stories = [s for s in stories if language in s["languages"]]
     stories = [s for s in stories if s["articles"] + s["posts"] >= min_items]
@@ -75,21 +82,43 @@ def list_stories(store: Store, *, since: datetime | None = None, language: str |
 
 
 def story_record(store: Store, story: str) -> dict[str, Any]:
-    """One story with every item and a day-by-day timeline of articles and relays."""
+    """One story with every item, and its timeline of articles and credited and uncredited
+    relays per day, per hour and per outlet or channel."""
     items = _items(store, story).get(story)
     if not items:
-        raise InputError(story, "no such story in the store (see `newstrace stories`)")
-    timeline: dict[str, Counter] = defaultdict(Counter)
-    for item in items:
-        day = (item["time"] or "undated")[:10]
-        if item["kind"] == "article":
-            timeline[day]["articles"] += 1
-        else:
-            timeline[day]["credited relays" if item["credited"] else "uncredited relays"] += 1
+        raise NotFoundError(story, "no such story in the store (see `newstrace stories`)")
     record = _summary(story, items)
     record["items"] = items
-    record["timeline"] = {day: dict(counts) for day, counts in sorted(timeline.items())}
+    record["timeline"] = _timeline(items, 10)
+    record["hourly"] = _timeline(items, 13)
+    record["by_source"] = _by_source(items)
     return record
+
+
+def _what(item: dict[str, Any]) -> str:
+    if item["kind"] == "article":
+        return "articles"
+    return "credited relays" if item["credited"] else "uncredited relays"
+
+
+def _timeline(items: list[dict[str, Any]], width: int) -> dict[str, dict[str, int]]:
+    """Counts per period, the period being the first `width` characters of the ISO time
+    (10: a day, 13: an hour)."""
+    timeline: dict[str, Counter] = defaultdict(Counter)
+    for item in items:
+        timeline[(item["time"] or "undated")[:width]][_what(item)] += 1
+    return {period: dict(counts) for period, counts in sorted(timeline.items())}
+
+
+def _by_source(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each outlet and channel with its first item and counts, in the order they joined."""
+    sources: dict[str, dict[str, Any]] = {}
+    for item in items:
+        entry = sources.setdefault(item["source"], {
+            "source": item["source"], "kind": "outlet" if item["kind"] == "article" else "channel",
+            "first": item["time"], "articles": 0, "credited relays": 0, "uncredited relays": 0})
+        entry[_what(item)] += 1
+    return list(sources.values())
 
 
 def render_stories(stories: list[dict[str, Any]]) -> str:

@@ -1,0 +1,176 @@
+"""Tracing one text on demand (a pasted post, a post URL) and searching the store, for the API
+and the web UI: the same cascade as `trace`, run for one item and written nowhere but the
+embedding cache, so that asking a question never changes the store's links."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from newstrace import config
+from newstrace.errors import InputError, NotFoundError
+from newstrace.extract.language import detect_language
+from newstrace.extract.urls import tme_post, url_key, urls_in_text
+from newstrace.match.attribution import credit_evidence
+from newstrace.match.embed import Embedder, embed_cached, get_embedder
+from newstrace.match.near_copy import link_near_copies
+from newstrace.match.semantic import LinkerModel, link_semantic, load_pool
+from newstrace.model import Link, Match
+from newstrace.report.dossier import align
+from newstrace.store.sqlite import Store, iso, parse_iso
+
+_MODEL_LOCK = threading.RLock()
+_EMBEDDER: list[Embedder] = []
+
+
+class _Serialized:
+    """An embedder that embeds for one thread at a time, for servers with worker threads."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+
+    def embed(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        with _MODEL_LOCK:
+            return self.inner.embed(texts, query=query)
+
+
+def shared_embedder() -> Embedder:
+    """One embedder per process, loaded on first use: loading costs seconds, embedding does not."""
+    with _MODEL_LOCK:
+        if not _EMBEDDER:
+            _EMBEDDER.append(_Serialized(get_embedder()))
+        return _EMBEDDER[0]
+
+
+def article_summary(store: Store, article_id: int) -> dict[str, Any]:
+    row = store.article(article_id)
+    story = store.db.execute("SELECT story FROM article_stories WHERE article_id = ?", (article_id,)).fetchone()
+    return {"id": article_id, "url": row["url"], "title": row["title"], "site_name": row["site_name"],
+            "published_at": row["published_at"], "language": row["language"],
+            "story": story["story"] if story else None}
+
+
+def _by_url(store: Store, text: str) -> Match | None:
+    """A URL of a stored article written in the text, or a t.me post of the store already traced."""
+    for url in urls_in_text(text):
+        found = store.db.execute("SELECT article_id FROM article_urls WHERE url_key = ?", (url_key(url),)).fetchone()
+        if found:
+            return Match("", 0, found["article_id"], "url", config.URL_LINK_SCORE["text"],
+                         {"url": url, "link_kind": "text"})
+        pointed = tme_post(url)
+        post = store.post(*pointed) if pointed else None
+        match = store.match_for_post(post["id"]) if post else None
+        if match:
+            return Match("", 0, match["article_id"], "mention", match["score"],
+                         {"mentions": f"https://t.me/{pointed[0]}/{pointed[1]}", "via_stage": match["stage"]})
+    return None
+
+
+def _nearest(store: Store, embedder: Embedder, text: str, limit: int) -> list[dict[str, Any]]:
+    pool = load_pool(store, embedder)
+    if not pool.ids:
+        return []
+    vector = embed_cached(store, embedder, [text], query=True)[0]
+    sims = pool.vectors @ vector
+    return [{**article_summary(store, pool.ids[i]), "similarity": round(float(sims[i]), 4)}
+            for i in np.argsort(-sims)[:limit]]
+
+
+def trace_text(store: Store, text: str, *, posted_at: datetime | None = None, semantic: bool = True,
+               embedder: Embedder | None = None, model: LinkerModel | None = None) -> dict[str, Any]:
+    """The source of a text that is not (or not yet) in the store: by URL, near-verbatim copy,
+    then meaning (without a time, only dates the text gives narrow the candidates); with the evidence, the credit, the paragraph it relays and, when semantic,
+    the nearest articles whether or not one was linked."""
+    text = text.strip()
+    if not text:
+        raise InputError("text", "empty: paste the post's text or give its t.me URL")
+    stamp = iso(posted_at) if posted_at else None
+    row = {"id": 0, "channel": "", "message_id": 0, "text": text, "posted_at": stamp}
+    match = _by_url(store, text) or next(iter(link_near_copies(store, [row])), None)
+    nearest: list[dict[str, Any]] = []
+    if semantic:
+        embedder = embedder or shared_embedder()
+        if match is None:
+            match = next(iter(link_semantic(store, load_pool(store, embedder), [row],
+                                            embedder=embedder, model=model)), None)
+        nearest = _nearest(store, embedder, text, config.TRACE_NEAREST)
+    result: dict[str, Any] = {"text": text, "posted_at": stamp, "language": detect_language(text),
+                              "linked": match is not None, "nearest": nearest}
+    if match is None:
+        return result
+    article = store.article(match.article_id)
+    links = [Link(url, None, "text") for url in urls_in_text(text)]
+    match.evidence.update(credit_evidence(text, links, article_url=article["url"], site_name=article["site_name"],
+                                          forwarded_from=None, forwarded_from_name=None, own_channel=None))
+    paragraphs = json.loads(article["paragraphs"])
+    index, _ = align(text, paragraphs)
+    published = parse_iso(article["published_at"])
+    result.update(source=article_summary(store, match.article_id), stage=match.stage, score=match.score,
+                  evidence=match.evidence, credit=match.evidence.get("credit"),
+                  credited=bool(match.evidence.get("credit")),
+                  lag_seconds=(posted_at - published).total_seconds() if published and posted_at else None,
+                  paragraph=index, paragraph_text=paragraphs[index] if paragraphs else None)
+    return result
+
+
+def trace_post(store: Store, url: str) -> dict[str, Any]:
+    """What the store decided for one of its posts, given the post's t.me URL."""
+    pointed = tme_post(url)
+    if pointed is None:
+        raise InputError(url, "not a public channel post URL (https://t.me/<channel>/<id>)")
+    post = store.post(*pointed)
+    if post is None:
+        raise NotFoundError(url, "this post is not in the store: collect its channel first")
+    result: dict[str, Any] = {"post": {"url": f"https://t.me/{pointed[0]}/{pointed[1]}", "channel": post["channel"],
+                                       "posted_at": post["posted_at"], "text": post["text"]},
+                              "linked": False}
+    match = store.match_for_post(post["id"])
+    if match is None:
+        return result
+    evidence = json.loads(match["evidence"])
+    article = store.article(match["article_id"])
+    published, posted = parse_iso(article["published_at"]), parse_iso(post["posted_at"])
+    paragraphs = json.loads(article["paragraphs"])
+    index, _ = align(post["text"], paragraphs)
+    result.update(linked=True, source=article_summary(store, match["article_id"]), stage=match["stage"],
+                  score=match["score"], evidence=evidence, credit=evidence.get("credit"),
+                  credited=bool(evidence.get("credit")),
+                  lag_seconds=(posted - published).total_seconds() if published and posted else None,
+                  paragraph=index, paragraph_text=paragraphs[index] if paragraphs else None)
+    return result
+
+
+def _fts_query(query: str) -> str:
+    """Words as quoted FTS5 terms, so that user input is never read as FTS syntax."""
+    words = [word.replace('"', '""') for word in query.split()]
+    return " ".join(f'"{word}"' for word in words)
+
+
+def search(store: Store, query: str, *, semantic: bool = False, limit: int = config.SEARCH_LIMIT,
+           embedder: Embedder | None = None) -> dict[str, Any]:
+    """Articles and posts matching a query: full text (every word, any order) or, with
+    semantic, the articles nearest in meaning in any language."""
+    if not query.strip():
+        raise InputError("q", "empty query")
+    if semantic:
+        embedder = embedder or shared_embedder()
+        return {"query": query, "mode": "semantic", "articles": _nearest(store, embedder, query, limit), "posts": []}
+    terms = _fts_query(query)
+    articles = [{**article_summary(store, row["rowid"]), "snippet": row["snip"]} for row in store.db.execute(
+        "SELECT rowid, snippet(articles_fts, 1, '[', ']', '…', 12) AS snip FROM articles_fts "
+        "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?", (terms, limit))]
+    posts = []
+    for row in store.db.execute(
+            "SELECT p.id, p.channel, p.message_id, p.posted_at, snippet(posts_fts, 0, '[', ']', '…', 12) AS snip "
+            "FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid "
+            "WHERE posts_fts MATCH ? ORDER BY rank LIMIT ?", (terms, limit)):
+        match = store.match_for_post(row["id"])
+        posts.append({"url": f"https://t.me/{row['channel']}/{row['message_id']}", "channel": row["channel"],
+                      "posted_at": row["posted_at"], "snippet": row["snip"],
+                      "source": article_summary(store, match["article_id"]) if match else None})
+    return {"query": query, "mode": "text", "articles": articles, "posts": posts}
