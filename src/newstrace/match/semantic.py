@@ -257,28 +257,27 @@ def link_semantic(store: Store, pool: Pool, posts: list[Row], *, embedder: Embed
     vectors = embed_cached(store, embedder, [row["text"] for row in posts], query=True)
     decided = []
     for row, vector in zip(posts, vectors):
-        passing = sorted(((model.calibrated(model.probability(values)), index, evidence)
-                          for index, values, evidence in candidate_features(
-                              pool, row["text"], vector, post_day(row["posted_at"], row["text"]),
-                              detect_language(row["text"]))), key=lambda found: -found[0])
-        passing = [found for found in passing if found[0] >= model.threshold]
-        if passing:
-            probability, index, evidence = _credited_first(store, pool, row["text"], passing)
+        scored = sorted(((model.calibrated(model.probability(values)), index, evidence)
+                         for index, values, evidence in candidate_features(
+                             pool, row["text"], vector, post_day(row["posted_at"], row["text"]),
+                             detect_language(row["text"]))), key=lambda found: -found[0])
+        if scored and scored[0][0] >= model.threshold:
+            index, evidence = _credited_first(store, pool, row["text"], scored)
             decided.append(Match(row["channel"], row["message_id"], pool.ids[index], "semantic",
-                                 round(probability, 4), evidence))
+                                 round(scored[0][0], 4), evidence))
     return decided
 
 
 def _credited_first(store: Store, pool: Pool, text: str,
-                    passing: list[tuple[float, int, dict[str, Any]]]) -> tuple[float, int, dict[str, Any]]:
-    """Of the candidates that pass, the best one of the same story whose outlet the post names
-    ("according to the Northwind Herald"), else the best: a retelling that credits the original
-    is traced to the original, not to another outlet's version of the same event."""
-    best_story = pool.stories[passing[0][1]]
-    for found in passing:
-        if pool.stories[found[1]] != best_story:
+                    scored: list[tuple[float, int, dict[str, Any]]]) -> tuple[int, dict[str, Any]]:
+    """The article a post relays once its story is decided: the one of that story whose outlet
+    the post names ("according to the Northwind Herald"), else the most probable. A retelling
+    that credits the original is traced to the original, not to another outlet's version."""
+    story = pool.stories[scored[0][1]]
+    for _, index, evidence in scored:
+        if pool.stories[index] != story:
             continue
-        article = store.article(pool.ids[found[1]])
+        article = store.article(pool.ids[index])
         if detect_credit(text, [], source_outlet=source_of(article["url"], article["site_name"])).kind != "none":
-            return found
-    return passing[0]
+            return index, evidence
+    return scored[0][1], scored[0][2]

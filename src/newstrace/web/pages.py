@@ -51,8 +51,8 @@ _ENV.filters.update(href=safe_href, lag=lag, when=when, story_title=story_title)
 _ENV.globals.update(version=__version__)
 
 
-def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(_ENV.get_template(name).render(**context), status_code=status)
+def render(name: str, code: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_ENV.get_template(name).render(**context), status_code=code)
 
 
 def error_page(request: Request, status: int, message: str) -> Response:

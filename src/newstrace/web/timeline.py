@@ -54,8 +54,9 @@ def timeline_svg(items: list[dict[str, Any]]) -> Markup:
     for tick in range(_TICKS + 1):
         moment = datetime.fromtimestamp(start.timestamp() + span * tick / _TICKS, tz=start.tzinfo)
         tx = x(moment)
+        anchor = "start" if tick == 0 else "end" if tick == _TICKS else "middle"
         parts.append(f'<line class="tick" x1="{tx:.1f}" x2="{tx:.1f}" y1="{_TOP}" y2="{height - _AXIS + 4}"/>'
-                     f'<text class="tick-label" x="{tx:.1f}" y="{height - _AXIS + 18}" text-anchor="middle">'
+                     f'<text class="tick-label" x="{tx:.1f}" y="{height - _AXIS + 18}" text-anchor="{anchor}">'
                      f'{escape(_tick_label(moment, span))}</text>')
     for moment, item in dated:
         lane = item["source"] if item["source"] in lanes else "(others)"
