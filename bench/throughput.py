@@ -643,8 +643,9 @@ def run_sizes(args: argparse.Namespace, workdir: str) -> list[dict[str, Any]]:
             print(f"size {size}: stopped after {limit:.0f} s", file=sys.stderr)
         if out.exists():
             results.append(json.loads(out.read_text(encoding="utf-8")))
-        for stale in Path(workdir).glob(f"bench-{size}.db*"):
-            stale.unlink()
+        if not args.keep_stores:
+            for stale in Path(workdir).glob(f"bench-{size}.db*"):
+                stale.unlink()
     return results
 
 
@@ -666,6 +667,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--workdir", help="where stores and results are written (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--keep-stores", action="store_true",
+                        help="keep each size's store (bench-<size>.db in --workdir), e.g. for bench/api.py")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

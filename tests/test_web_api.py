@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 import shutil
 
 import httpx
@@ -157,3 +158,18 @@ def test_openapi_document_lists_every_endpoint(api):
     assert {"/api/trace", "/api/dossier", "/api/stories", "/api/stories/{story_id}", "/api/search",
             "/api/ingest/post", "/api/ingest/article", "/api/health"} <= set(spec["paths"])
     assert "/stories/{story_id}" not in spec["paths"]
+
+
+def test_a_pasted_text_with_the_articles_url_is_linked_by_url_and_credited(api):
+    found = api.post("/api/trace", json={"text": f"Забастовка окончена {DEMO_ARTICLE}?utm_source=tg"}).json()
+    assert found["stage"] == "url" and found["source"]["url"] == DEMO_ARTICLE
+    assert found["credit"] == "hyperlink"
+
+
+def test_concurrent_requests_are_all_answered(api):
+    paths = ["/api/stories", "/api/trace?url=https://t.me/harbour_watch/1201", "/api/search?q=strike",
+             "/api/health", "/api/dossier?target=https://t.me/harbour_watch/1202"] * 8
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda path: httpx.get(str(api.base_url).rstrip("/") + path, timeout=60).status_code,
+                                 paths))
+    assert statuses == [200] * len(paths)

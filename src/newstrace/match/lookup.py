@@ -104,7 +104,7 @@ def trace_text(store: Store, text: str, *, posted_at: datetime | None = None, se
     if match is None:
         return result
     article = store.article(match.article_id)
-    links = [Link(url, None, "text") for url in urls_in_text(text)]
+    links = [Link(url, url, "text") for url in urls_in_text(text)]
     match.evidence.update(credit_evidence(text, links, article_url=article["url"], site_name=article["site_name"],
                                           forwarded_from=None, forwarded_from_name=None, own_channel=None))
     paragraphs = json.loads(article["paragraphs"])

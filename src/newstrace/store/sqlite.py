@@ -79,10 +79,13 @@ class IngestCounts:
 class Store:
     """One SQLite file holding everything newstrace knows."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, any_thread: bool = False) -> None:
+        """any_thread lets a server hand the connection to whichever worker thread serves the
+        request that holds it (one request at a time)."""
         self.path = str(path)
         try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                      check_same_thread=not any_thread)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")

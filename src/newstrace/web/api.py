@@ -4,6 +4,7 @@ thin shell over the library function the CLI verb of the same name calls."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -31,8 +32,9 @@ def app_state(request: Request) -> AppState:
     return request.app.state.newstrace
 
 
-def store(state: Annotated[AppState, Depends(app_state)]) -> Store:
-    return state.store()
+def store(state: Annotated[AppState, Depends(app_state)]) -> Iterator[Store]:
+    with state.store() as held:
+        yield held
 
 
 StoreDep = Annotated[Store, Depends(store)]

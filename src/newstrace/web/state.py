@@ -1,10 +1,13 @@
-"""What the web app shares between requests: one store connection per worker thread (SQLite
-connections stay in the thread that opened them), one lock for writers in this process, and
+"""What the web app shares between requests: a pool of store connections (each held by one
+request at a time, whatever worker thread serves it), one lock for writers in this process, and
 the settings `newstrace serve` was started with."""
 
 from __future__ import annotations
 
+import queue
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from newstrace.store.sqlite import Store, open_store
@@ -16,14 +19,19 @@ class AppState:
     token: str | None
     allow_private: bool = False
     write_lock: threading.Lock = field(default_factory=threading.Lock)
-    _local: threading.local = field(default_factory=threading.local)
+    _idle: queue.LifoQueue = field(default_factory=queue.LifoQueue)
 
     def __post_init__(self) -> None:
         open_store(self.db).close()
 
-    def store(self) -> Store:
-        """This thread's connection to the store, opened on first use."""
-        store = getattr(self._local, "store", None)
-        if store is None:
-            store = self._local.store = open_store(self.db)
-        return store
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """A connection for one request, back to the pool afterwards."""
+        try:
+            store = self._idle.get_nowait()
+        except queue.Empty:
+            store = Store(self.db, any_thread=True)
+        try:
+            yield store
+        finally:
+            self._idle.put(store)
