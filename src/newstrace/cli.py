@@ -24,7 +24,8 @@ from newstrace.evaluate import run_eval
 from newstrace.match.cascade import trace
 from newstrace.match.embed import get_embedder
 from newstrace.report.dossier import build_dossier, find_article, render_text
-from newstrace.report.export import export_dossiers
+from newstrace.report.export import ROW_FORMATS, export_dossiers, export_dossiers_jsonl, export_relays, export_stories
+from newstrace.report.network import export_network
 from newstrace.store.sqlite import Store, open_store
 from newstrace.stories.report import list_stories, render_stories, render_story, story_record
 
@@ -272,15 +273,81 @@ def export() -> None:
     """Write what the store holds to files."""
 
 
+def _exported(out: str, write: Callable[[], str]) -> None:
+    """Run one export and say on stderr what it wrote where; an unwritable path is one error line."""
+    try:
+        what = write()
+    except NewstraceError as error:
+        _fail(str(error))
+        sys.exit(1)
+    click.echo(f"{what} written to {'stdout' if out == '-' else out}", err=True)
+
+
+row_format = click.option("--format", "fmt", type=click.Choice(ROW_FORMATS), default=None,
+                          help="Default: csv when OUT ends in .csv, jsonl otherwise.")
+
+
 @export.command("dossiers")
-@click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.argument("out")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True,
+              help="text and json: one file per article in the directory OUT; jsonl: one dossier a line "
+                   "in the file OUT (- for stdout).")
 @click.option("--all", "include_unrelayed", is_flag=True, help="Also articles that no post relays.")
 @click.pass_context
-def export_dossiers_command(ctx: click.Context, directory: str, fmt: str, include_unrelayed: bool) -> None:
-    """One file per source article, named NNN_<16 hex digits>.txt like the reference dossier."""
-    written = export_dossiers(_store(ctx), Path(directory), fmt=fmt, include_unrelayed=include_unrelayed)
-    click.echo(f"{len(written)} dossiers written to {directory}", err=True)
+def export_dossiers_command(ctx: click.Context, out: str, fmt: str, include_unrelayed: bool) -> None:
+    """The dossier of each source article, a file apiece or all in one JSONL file.
+
+    Files are named NNN_<16 hex digits>.txt (or .json) like the reference dossier.
+    """
+    def write() -> str:
+        if fmt == "jsonl":
+            return f"{export_dossiers_jsonl(_store(ctx), out, include_unrelayed=include_unrelayed)} dossiers"
+        return f"{len(export_dossiers(_store(ctx), Path(out), fmt=fmt, include_unrelayed=include_unrelayed))} dossiers"
+
+    _exported(out, write)
+
+
+@export.command("relays")
+@click.argument("out")
+@row_format
+@click.pass_context
+def export_relays_command(ctx: click.Context, out: str, fmt: str | None) -> None:
+    """One row per relay, CSV or JSONL (- for stdout).
+
+    Columns: the post, its channel and time, the source article, its outlet and time, the link's
+    stage and score, whether and how the post credited the source, the channel it came through
+    (a forward or a t.me mention), and the lag after the source in seconds.
+    """
+    _exported(out, lambda: f"{export_relays(_store(ctx), out, fmt)} relays")
+
+
+@export.command("stories")
+@click.argument("out")
+@row_format
+@click.pass_context
+def export_stories_command(ctx: click.Context, out: str, fmt: str | None) -> None:
+    """One row per story item, CSV or JSONL (- for stdout).
+
+    A story's items are its articles and the posts relaying them; the widest stories come first.
+    """
+    _exported(out, lambda: f"{export_stories(_store(ctx), out, fmt)} story items")
+
+
+@export.command("network")
+@click.argument("out")
+@click.pass_context
+def export_network_command(ctx: click.Context, out: str) -> None:
+    """The relay network as GEXF, for Gephi (- for stdout).
+
+    Nodes are outlets and channels; edges run outlet -> channel, weighted by relays, and
+    channel -> channel for relays that came through another channel's post, each with its
+    credited and uncredited counts.
+    """
+    def write() -> str:
+        graph = export_network(_store(ctx), out)
+        return f"{graph.number_of_nodes()} nodes and {graph.number_of_edges()} edges"
+
+    _exported(out, write)
 
 
 @main.command()
