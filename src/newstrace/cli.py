@@ -258,7 +258,7 @@ def stories(ctx: click.Context, since: datetime | None, lang: str | None, fmt: s
 def story(ctx: click.Context, story_id: str, fmt: str) -> None:
     """One story: its articles and relays in time order and a day-by-day timeline."""
     try:
-        record = story_record(_store(ctx), story_id)
+        record = story_record(_store(ctx), story_id, get_embedder)
     except NewstraceError as error:
         _fail(str(error))
         sys.exit(1)

@@ -206,6 +206,15 @@ TOKEN_ENV = "NEWSTRACE_TOKEN"  # the bearer token the ingest endpoints require
 STORIES_PAGE = 50              # stories per page of the story list
 TIMELINE_LANES = 12            # channels/outlets drawn as their own lane; the rest share one
 
+# --- stories/related.py and ranking in stories/report.py ------------------------------------
+RELATED_STORIES = 5            # related stories shown with a story or a dossier
+RELATED_CANDIDATES = 200       # nearest articles looked at for them
+RELATED_MIN_SIMILARITY = 0.8   # e5 cosine of two articles about the same actors (same-event pairs: ~0.85+)
+RELATED_MAX_NAME_SHARE = 0.02  # a shared name counts when at most this share of the other stories' articles has it
+RANK_WEIGHTS = {"outlets": 1.0, "channels": 1.0, "velocity": 0.7, "recency": 1.5}
+RANK_VELOCITY_HOURS = 6        # items in a story's first hours: how fast it spread
+RANK_HALF_LIFE_HOURS = 24      # recency halves every this many hours before the period's end
+
 # --- match/near_copy.py --------------------------------------------------------------------
 SHINGLE_WORDS = 3              # word n-grams compared for near-verbatim copies
 MINHASH_PERMUTATIONS = 128
@@ -213,3 +222,13 @@ COPY_LSH_THRESHOLD = 0.3       # Jaccard of a post and one paragraph that makes 
 COPY_MIN_CONTAINMENT = 0.6     # share of the post's shingles found in the article to call it a copy
 COPY_MIN_CHARS = 60            # shorter posts are left to the semantic step
 COPY_SCORE_BASE = 0.9          # a copy's score: this plus the rest times its containment
+
+# --- stories/category.py, tgnews/ (Telegram Data Clustering Contest interface) ----------------
+CATEGORIES_ENV = "NEWSTRACE_CATEGORIES"  # a JSON file of keywords/descriptions added to data/categories.json
+CATEGORY_TEXT_CHARS = 2000     # keywords are counted in the title and this much of the text
+CATEGORY_TITLE_WEIGHT = 2      # a keyword in the title counts this many times
+CATEGORY_KEYWORD_WEIGHT = 1.0  # weight of log(1 + keyword hits) in a category's score
+CATEGORY_EMBED_SCALE = 0.01    # cosine above the mean of the categories worth one score unit
+NEWS_MIN_CHARS = 200           # shorter texts are stubs, captions or index pages, not news
+NEWS_MAX_CHARS = 30000         # longer ones are reference pages or long reads
+TGNEWS_LANGUAGES = ("en", "ru")  # languages the news, categories and threads answers cover (the contest's)

@@ -19,7 +19,9 @@ from newstrace import config
 from newstrace.errors import InputError, NotFoundError
 from newstrace.extract.urls import tme_post, url_date
 from newstrace.match.embed import Embedder, embed_cached
+from newstrace.match.semantic import load_pool
 from newstrace.store.sqlite import Store, parse_iso
+from newstrace.stories.related import related_stories
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -109,8 +111,8 @@ def build_dossier(store: Store, article_id: int,
                   embedder: Callable[[], Embedder] | None = None) -> dict[str, Any]:
     """Everything known about one article and its relays, as a JSON-ready dict.
 
-    With an embedder (a function that loads it, called only if some relay needs it), relays in
-    another language are placed at their paragraph by similarity.
+    With an embedder (a function that loads it), relays in another language are placed at their
+    paragraph by similarity, and the stories related to the article's own are listed.
     """
     article = store.article(article_id)
     if article is None:
@@ -120,6 +122,7 @@ def build_dossier(store: Store, article_id: int,
     related = [{"url": link["url"], "anchor": link["anchor"]} for link in links if link["kind"] == "related"]
     semantic_align = (lambda text: align_semantic(store, embedder(), text, paragraphs)) if embedder else None
     relays = [_relay(row, paragraphs, article["published_at"], semantic_align) for row in store.relays(article_id)]
+    story = store.db.execute("SELECT story FROM article_stories WHERE article_id = ?", (article_id,)).fetchone()
     return {
         "article": {
             "id": article_id,
@@ -130,9 +133,10 @@ def build_dossier(store: Store, article_id: int,
             "published_at": article["published_at"],
             "language": article["language"],
             "site_name": article["site_name"],
-            "story": story["story"] if (story := store.db.execute(
-                "SELECT story FROM article_stories WHERE article_id = ?", (article_id,)).fetchone()) else None,
+            "story": story["story"] if story else None,
         },
+        "related_stories": (related_stories(store, load_pool(store, embedder()), story["story"])
+                            if story and embedder else []),
         "paragraphs": paragraphs,
         "relays": relays,
         "related_links": related,
@@ -202,4 +206,8 @@ def render_summary(dossier: dict[str, Any]) -> str:
                      f"{relay['stage']:<8} {relay['score']:.2f}  {credit}  -> paragraph {relay['paragraph'] + 1}")
     for flag in dossier["flags"]:
         lines.append(f"flag: {flag['message']}")
+    if article["story"]:
+        lines.append(f"story: {article['story']} (newstrace story {article['story']})")
+    for entry in dossier.get("related_stories", []):
+        lines.append(f"related story {entry['id']}: {entry['title']} (shared: {', '.join(entry['shared_names'])})")
     return "\n".join(lines) + "\n"

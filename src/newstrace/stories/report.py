@@ -6,12 +6,18 @@ A story's items are its articles (grouped by stories/cluster.py) and the posts l
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from newstrace import config
 from newstrace.errors import NotFoundError
-from newstrace.store.sqlite import Store
+from newstrace.match.embed import Embedder
+from newstrace.match.semantic import load_pool
+from newstrace.store.sqlite import Store, parse_iso
+from newstrace.stories.related import related_stories
 
 
 def _items(store: Store, story: str | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -46,6 +52,9 @@ def _summary(story: str, items: list[dict[str, Any]]) -> dict[str, Any]:
         if article["title"] and article["language"] and article["language"] not in titles:
             titles[article["language"]] = article["title"]
     dated = [item for item in items if item["time"]]
+    start = parse_iso(dated[0]["time"]) if dated else None
+    early = sum(1 for item in dated if start and (parse_iso(item["time"]) - start).total_seconds()
+                <= config.RANK_VELOCITY_HOURS * 3600)
     return {
         "id": story,
         "titles": titles,
@@ -57,6 +66,7 @@ def _summary(story: str, items: list[dict[str, Any]]) -> dict[str, Any]:
         "first_item": dated[0] if dated else None,
         "first_article": next((a for a in articles if a["time"]), articles[0] if articles else None),
         "last_time": dated[-1]["time"] if dated else None,
+        "early_items": early,
     }
 
 
@@ -77,13 +87,31 @@ def list_stories(store: Store, *, since: datetime | None = None, until: datetime
     if language:
         stories = [s for s in stories if language in s["languages"]]
     stories = [s for s in stories if s["articles"] + s["posts"] >= min_items]
-    stories.sort(key=lambda s: (-(s["outlets"] + s["channels"]), -(s["articles"] + s["posts"]), s["id"]))
+    reference = until or max((parse_iso(s["last_time"]) for s in stories if s["last_time"]), default=None)
+    for story in stories:
+        story["importance"] = importance(story, reference)
+    stories.sort(key=lambda s: (-s["importance"], s["id"]))
     return stories
 
 
-def story_record(store: Store, story: str) -> dict[str, Any]:
+def importance(story: dict[str, Any], reference: datetime | None) -> float:
+    """How much a story matters at the end of a period: distinct outlets and channels, how fast
+    it spread in its first hours, and how recent its last item is (weights in config)."""
+    weights = config.RANK_WEIGHTS
+    recency = 0.0
+    last = parse_iso(story["last_time"])
+    if reference and last:
+        age = max(0.0, (reference.replace(tzinfo=last.tzinfo) - last).total_seconds() / 3600)
+        recency = 0.5 ** (age / config.RANK_HALF_LIFE_HOURS)
+    score = (weights["outlets"] * math.log1p(story["outlets"]) + weights["channels"] * math.log1p(story["channels"])
+             + weights["velocity"] * math.log1p(story["early_items"]) + weights["recency"] * recency)
+    return round(score, 4)
+
+
+def story_record(store: Store, story: str, embedder: Callable[[], Embedder] | None = None) -> dict[str, Any]:
     """One story with every item, and its timeline of articles and credited and uncredited
-    relays per day, per hour and per outlet or channel."""
+    relays per day, per hour and per outlet or channel; with an embedder (a function that loads
+    it), the related stories too."""
     items = _items(store, story).get(story)
     if not items:
         raise NotFoundError(story, "no such story in the store (see `newstrace stories`)")
@@ -92,6 +120,7 @@ def story_record(store: Store, story: str) -> dict[str, Any]:
     record["timeline"] = _timeline(items, 10)
     record["hourly"] = _timeline(items, 13)
     record["by_source"] = _by_source(items)
+    record["related"] = related_stories(store, load_pool(store, embedder()), story) if embedder else []
     return record
 
 
@@ -139,6 +168,10 @@ def render_story(record: dict[str, Any]) -> str:
     lines = [render_stories([record]).rstrip("\n"), "", "timeline:"]
     for day, counts in record["timeline"].items():
         lines.append(f"  {day}  " + ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))
+    if record.get("related"):
+        lines += ["", "related stories:"]
+        lines += [f"  {entry['id']:>6}  {entry['title']}  (shared: {', '.join(entry['shared_names'])})"
+                  for entry in record["related"]]
     lines += ["", "items:"]
     for item in record["items"]:
         label = " ".join((item.get("title") or item.get("text", "")).split())

@@ -124,8 +124,9 @@ def stories_endpoint(store: StoreDep, since: str | None = None, until: str | Non
 
 @router.get("/stories/{story_id}", responses=_ERRORS, summary="One story with its timeline")
 def story_endpoint(story_id: str, store: StoreDep) -> dict[str, Any]:
-    """Every article and relay of the story in time order, and the timeline per day and hour."""
-    return story_record(store, story_id)
+    """Every article and relay of the story in time order, the timeline per day, hour and
+    source, and related stories (same actors, other events)."""
+    return story_record(store, story_id, shared_embedder)
 
 
 @router.get("/search", responses=_ERRORS, summary="Search articles and posts")

@@ -70,7 +70,7 @@ def stories_page(store: StoreDep, since: str | None = None, until: str | None = 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 def story_page(story_id: str, store: StoreDep) -> HTMLResponse:
-    record = story_record(store, story_id)
+    record = story_record(store, story_id, shared_embedder)
     return render("story.html", page="stories", story=record, timeline=timeline_svg(record["items"]))
 
 
