@@ -166,4 +166,13 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (post_id, stage)
     );
     """,
+    # 5: stories kept between runs: the finer story the linker checks against, and the ids of
+    # stories merged into others, so that a merged story's old id still finds it
+    """
+    ALTER TABLE article_stories ADD COLUMN link_story TEXT;
+    CREATE TABLE story_aliases (
+        alias  TEXT PRIMARY KEY,
+        story  TEXT NOT NULL
+    );
+    """,
 ]
