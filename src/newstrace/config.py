@@ -196,6 +196,9 @@ STORY_MODEL = "story_model.json"  # in newstrace/data: article-pair weights, fro
 STORY_NEIGHBOURS = 30          # pairs scored per article: its most similar others
 STORY_LINK_DISTANCE = 0.5      # average-linkage cut (1 - P(same event)) of the pure stories the linker checks against
 STORY_DISTANCE = 0.7           # the cut of the stories users see (dev B-cubed F1 0.85 vs 0.81 at 0.5)
+STORY_REGROUP_SHARE = 0.25     # more new articles than this share of the store: group everything afresh
+STORY_CORE = 10                # a new article is judged against this many nearest members of a story
+STORY_GROWTH_TIGHTEN = 0.05    # the joining bar rises by this per doubling of a story past its core
 
 # --- match/lookup.py and web/ -------------------------------------------------------------
 TRACE_NEAREST = 3              # nearest articles shown beside a trace, linked or not
@@ -232,3 +235,14 @@ CATEGORY_EMBED_SCALE = 0.01    # cosine above the mean of the categories worth o
 NEWS_MIN_CHARS = 200           # shorter texts are stubs, captions or index pages, not news
 NEWS_MAX_CHARS = 30000         # longer ones are reference pages or long reads
 TGNEWS_LANGUAGES = ("en", "ru")  # languages the news, categories and threads answers cover (the contest's)
+
+# --- watch/ (newstrace watch) and report/stats.py ---------------------------------------------
+WATCH_INTERVAL_S = 900         # a source polled every 15 minutes unless its entry says otherwise
+WATCH_MIN_INTERVAL_S = 60      # no source is polled more often than this: politeness
+WATCH_FAILURE_THRESHOLD = 3    # this many failed polls in a row pause a source...
+WATCH_PAUSE_S = 1800           # ...for this long, doubled for each further failure...
+WATCH_PAUSE_MAX_S = 86400      # ...up to this
+WATCH_BACKFILL_POSTS = 100     # posts read from a channel the first time it is polled
+WATCH_FEED_ARTICLES = 50       # new articles fetched from one feed per poll (the rest wait for the next)
+WATCH_SPREAD_WINDOW_S = 3600   # default window of a "spread" alert rule: N channels within an hour
+WATCH_ALERT_TEXT_CHARS = 280   # how much of a post's text an alert carries

@@ -74,15 +74,32 @@ class EvalRun:
 
 def load_task(store: Store, articles_path: str | Path, posts_path: str | Path) -> EvalRun:
     """Ingest a task's articles and posts; returns the id maps."""
+    run = EvalRun(store, {}, {}, {"ingest": 0.0})
+    add_rows(run, read_jsonl(articles_path), list(enumerate(read_jsonl(posts_path), start=1)))
+    return run
+
+
+def add_rows(run: EvalRun, articles: list[dict[str, Any]], posts: list[tuple[int, dict[str, Any]]]) -> None:
+    """Ingest task rows (posts numbered as in their file) into the run's store and id maps."""
     started = time.perf_counter()
-    article_ids: dict[int, str] = {}
-    for row in read_jsonl(articles_path):
-        article_id, _ = store.add_article(task_article(row))
-        article_ids.setdefault(article_id, row["id"])
-    posts = [(number, row) for number, row in enumerate(read_jsonl(posts_path), start=1)]
-    store.add_posts([task_post(number, row) for number, row in posts])
-    post_ids = {number: row["id"] for number, row in posts}
-    return EvalRun(store, article_ids, post_ids, {"ingest": time.perf_counter() - started})
+    for row in articles:
+        article_id, _ = run.store.add_article(task_article(row))
+        run.article_ids.setdefault(article_id, row["id"])
+    run.store.add_posts([task_post(number, row) for number, row in posts])
+    run.post_ids.update({number: row["id"] for number, row in posts})
+    run.seconds["ingest"] += time.perf_counter() - started
+
+
+def by_day(articles: list[dict[str, Any]], posts: list[tuple[int, dict[str, Any]]]
+           ) -> list[tuple[list[dict[str, Any]], list[tuple[int, dict[str, Any]]]]]:
+    """The task as it would arrive: a batch per day (undated items first), articles and posts of
+    one day together."""
+    days: dict[str, tuple[list, list]] = {}
+    for row in articles:
+        days.setdefault((row.get("published_at") or "")[:10], ([], []))[0].append(row)
+    for number, row in posts:
+        days.setdefault((row.get("posted_at") or "")[:10], ([], []))[1].append((number, row))
+    return [days[day] for day in sorted(days)]
 
 
 def predictions(run: EvalRun) -> list[dict[str, Any]]:
@@ -128,15 +145,23 @@ def share_embeddings(store: Store, cache: str | Path, *, save: bool) -> None:
 def run_eval(articles_path: str | Path, posts_path: str | Path, predictions_path: str | Path,
              *, store_path: str | Path, semantic: bool = True,
              embedding_cache: str | Path | None = None,
-             linker_model: str | Path | None = None) -> tuple[LinkReport, dict[str, float]]:
-    """The whole evaluation: fresh store, ingest, trace, predictions file; returns timings."""
+             linker_model: str | Path | None = None, stream: bool = False) -> tuple[LinkReport, dict[str, float]]:
+    """The whole evaluation: fresh store, ingest, trace, predictions file; returns timings.
+
+    With stream, the task arrives a day at a time and is traced after each day, so links and
+    stories are built incrementally as a running service would build them."""
+    articles = read_jsonl(articles_path)
+    posts = list(enumerate(read_jsonl(posts_path), start=1))
+    model = LinkerModel.load(path=linker_model) if semantic else None
     with fresh_store(store_path) as store:
-        run = load_task(store, articles_path, posts_path)
+        run = EvalRun(store, {}, {}, {"ingest": 0.0, "trace": 0.0})
         if embedding_cache:
             share_embeddings(store, embedding_cache, save=False)
-        started = time.perf_counter()
-        report = trace(store, semantic=semantic, model=LinkerModel.load(path=linker_model) if semantic else None)
-        run.seconds["trace"] = time.perf_counter() - started
+        for day_articles, day_posts in by_day(articles, posts) if stream else [(articles, posts)]:
+            add_rows(run, day_articles, day_posts)
+            started = time.perf_counter()
+            report = trace(store, semantic=semantic, model=model)
+            run.seconds["trace"] += time.perf_counter() - started
         if embedding_cache:
             share_embeddings(store, embedding_cache, save=True)
         out = Path(predictions_path)

@@ -44,10 +44,11 @@ def trace(store: Store, *, semantic: bool = True, embedder: Embedder | None = No
         posts = [row for row in store.posts_to_judge("semantic")
                  if (match := store.match_for_post(row["id"])) is None or match["stage"] == "semantic"]
         decided: list[Match] = []
-        if posts:
+        if posts or store.db.execute("SELECT 1 FROM articles LEFT JOIN article_stories s ON s.article_id = articles.id "
+                                     "WHERE s.link_story IS NULL LIMIT 1").fetchone():
             embedder = embedder or get_embedder()
             pool = load_pool(store, embedder)
-            save_stories(store, pool.ids, pool.reported_stories)
+            report.stories_changed = save_stories(store, pool.ids, pool.links, pool.reported)
             decided = with_credits(store, link_semantic(store, pool, posts, embedder=embedder, model=model))
             report.changed += store.save_matches(decided, stages=("semantic",), scope={row["id"] for row in posts})
         store.mark_judged("semantic", posts)

@@ -27,6 +27,7 @@ class LinkReport:
 
     by_stage: dict[str, int]
     changed: int
+    stories_changed: int = 0
 
     def __str__(self) -> str:
         stages = ", ".join(f"{count} by {stage}" for stage, count in self.by_stage.items())

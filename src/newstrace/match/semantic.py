@@ -30,7 +30,8 @@ from newstrace.match.features import DayRef, Facts, day_distance, facts, signed_
 from newstrace.match.logistic import LogisticModel
 from newstrace.model import Match
 from newstrace.store.sqlite import Store, parse_iso
-from newstrace.stories.cluster import cluster
+from newstrace.stories.incremental import Grouping, group
+from newstrace.stories.store import kept_stories
 
 
 class LinkerModel(LogisticModel):
@@ -54,6 +55,8 @@ class Pool:
     stories: np.ndarray
     reported_stories: np.ndarray
     story_facts: dict[int, StoryFacts]
+    links: Grouping
+    reported: Grouping
 
 
 @dataclass
@@ -127,11 +130,18 @@ def _build_pool(store: Store, embedder: Embedder) -> Pool:
     days = [_article_date(row, found) for row, found in zip(rows, article_facts)]
     vectors = embed_cached(store, embedder, views, query=False)
     name_df = Counter(name for item in article_facts for name in item.names)
-    stories, reported = cluster(vectors, list(languages), article_facts, days, name_df,
-                                cuts=(config.STORY_LINK_DISTANCE, config.STORY_DISTANCE))
-    return Pool(ids=[row["id"] for row in rows], languages=languages, dates=days, facts=article_facts,
-                vectors=vectors, name_df=name_df, stories=stories, reported_stories=reported,
-                story_facts=_story_facts(stories, article_facts, days))
+    ids = [row["id"] for row in rows]
+    links, reported = group(kept_stories(store), ids, vectors, list(languages), article_facts, days, name_df)
+    stories = _labels(links.keys)
+    return Pool(ids=ids, languages=languages, dates=days, facts=article_facts,
+                vectors=vectors, name_df=name_df, stories=stories, reported_stories=_labels(reported.keys),
+                story_facts=_story_facts(stories, article_facts, days), links=links, reported=reported)
+
+
+def _labels(keys: list[str]) -> np.ndarray:
+    """Story keys as labels 0..k-1."""
+    index: dict[str, int] = {}
+    return np.array([index.setdefault(key, len(index)) for key in keys], dtype=int)
 
 
 def _in_window(day: DayRef | None, article_day: DayRef | None) -> bool:

@@ -18,6 +18,7 @@ from newstrace.match.embed import Embedder
 from newstrace.match.semantic import load_pool
 from newstrace.store.sqlite import Store, parse_iso
 from newstrace.stories.related import related_stories
+from newstrace.stories.store import resolve_story
 
 
 def _items(store: Store, story: str | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -112,6 +113,7 @@ def story_record(store: Store, story: str, embedder: Callable[[], Embedder] | No
     """One story with every item, and its timeline of articles and credited and uncredited
     relays per day, per hour and per outlet or channel; with an embedder (a function that loads
     it), the related stories too."""
+    story = resolve_story(store, story)
     items = _items(store, story).get(story)
     if not items:
         raise NotFoundError(story, "no such story in the store (see `newstrace stories`)")

@@ -1,26 +1,44 @@
-"""Stories kept in the store: each article's story key, and the story of a post through its source."""
+"""Stories kept in the store: each article's story and link story, the ids of stories merged
+into others, and the story of a post through its source."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from newstrace.store.sqlite import Store
+from newstrace.stories.incremental import Grouping
 
 
-def save_stories(store: Store, article_ids: Sequence[int], labels: np.ndarray) -> None:
-    """Replace the story keys; a story is named by its oldest article (`s<article id>`), so keys
-    stay put while a story only grows."""
-    first: dict[int, int] = {}
-    for article_id, label in zip(article_ids, labels.tolist()):
-        first[label] = min(first.get(label, article_id), article_id)
+def kept_stories(store: Store) -> dict[int, tuple[str, str | None]]:
+    """article id -> (story, link story) as the last grouping left them."""
+    return {row[0]: (row[1], row[2]) for row in store.db.execute(
+        "SELECT article_id, story, link_story FROM article_stories")}
+
+
+def save_stories(store: Store, article_ids: Sequence[int], links: Grouping, stories: Grouping) -> int:
+    """Write what changed; returns how many articles changed story. A merged story's id is kept
+    as an alias of the story it went into; an id that names a story again is no alias."""
+    kept = kept_stories(store)
+    changed = [(article_id, story, link) for article_id, story, link in zip(article_ids, stories.keys, links.keys)
+               if kept.get(article_id) != (story, link)]
+    current = set(stories.keys)
     with store.transaction():
-        store.db.execute("DELETE FROM article_stories")
         store.db.executemany(
-            "INSERT INTO article_stories (article_id, story) VALUES (?, ?)",
-            [(article_id, f"s{first[label]}") for article_id, label in zip(article_ids, labels.tolist())],
-        )
+            "INSERT INTO article_stories (article_id, story, link_story) VALUES (?, ?, ?) "
+            "ON CONFLICT (article_id) DO UPDATE SET story = excluded.story, link_story = excluded.link_story",
+            changed)
+        store.db.executemany("INSERT OR REPLACE INTO story_aliases (alias, story) VALUES (?, ?)",
+                             [(alias, story) for alias, story in stories.aliases.items() if alias not in current])
+        store.db.executemany("UPDATE story_aliases SET story = ? WHERE story = ?",
+                             [(story, alias) for alias, story in stories.aliases.items()])
+        store.db.executemany("DELETE FROM story_aliases WHERE alias = ?", [(key,) for key in current])
+    return len(changed)
+
+
+def resolve_story(store: Store, story: str) -> str:
+    """The story an id names now: itself, or the story it was merged into."""
+    row = store.db.execute("SELECT story FROM story_aliases WHERE alias = ?", (story,)).fetchone()
+    return row[0] if row else story
 
 
 def story_of_article(store: Store) -> dict[int, str]:
