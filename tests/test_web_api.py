@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 import shutil
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,7 +31,8 @@ def api(demo_db, tmp_path):
     """A client of a server over a copy of the demo store (ingest writes to it)."""
     db = tmp_path / "demo.db"
     shutil.copy(demo_db, db)
-    with running_app(create_app(str(db), token=TOKEN)) as base, httpx.Client(base_url=base, timeout=60) as client:
+    with running_app(create_app(str(db), token=TOKEN, fetch_posts=False)) as base, \
+            httpx.Client(base_url=base, timeout=60) as client:
         client.db = db
         yield client
 
@@ -148,7 +150,7 @@ def test_ingest_article_html_and_bad_html_leaves_the_store_unchanged(api):
 def test_ingest_is_off_without_a_token(demo_db, tmp_path):
     db = tmp_path / "copy.db"
     shutil.copy(demo_db, db)
-    with running_app(create_app(str(db))) as base:
+    with running_app(create_app(str(db), fetch_posts=False)) as base:
         answer = httpx.post(f"{base}/api/ingest/post", json={"channel": "a", "message_id": 1, "text": "x"})
     assert answer.status_code == 403 and "token" in answer.json()["error"]
 
@@ -173,3 +175,17 @@ def test_concurrent_requests_are_all_answered(api):
         statuses = list(pool.map(lambda path: httpx.get(str(api.base_url).rstrip("/") + path, timeout=60).status_code,
                                  paths))
     assert statuses == [200] * len(paths)
+
+
+def test_a_post_the_store_lacks_is_read_from_its_channel_preview_and_traced(demo_db, tmp_path, http_server):
+    page = (Path(__file__).parent / "fixtures" / "telegram_web" / "coastline_briefs.html").read_bytes()
+    http_server.route("/s/coastline_briefs?before=203", page)
+    db = tmp_path / "demo.db"
+    shutil.copy(demo_db, db)
+    app = create_app(str(db), allow_private=True, telegram_base_url=http_server.url)
+    with running_app(app) as base:
+        found = httpx.get(f"{base}/api/trace", params={"url": "https://t.me/coastline_briefs/202"}, timeout=60).json()
+    assert found["post"]["url"] == "https://t.me/coastline_briefs/202" and found["post"]["text"]
+    assert http_server.paths() == ["/s/coastline_briefs?before=203"]
+    with Store(db) as store:
+        assert store.db.execute("SELECT count(*) FROM posts WHERE channel = 'coastline_briefs'").fetchone()[0] == 3

@@ -34,7 +34,7 @@ def site(tmp_path_factory):
     """The server's base URL over a demo store that also holds hostile text."""
     db = tmp_path_factory.mktemp("ui") / "demo.db"
     build_demo_store(db, lambda line: None).close()
-    with running_app(create_app(str(db), token=TOKEN)) as base:
+    with running_app(create_app(str(db), token=TOKEN, fetch_posts=False)) as base:
         hostile = {"channel": "kestrel_today", "message_id": 777, "posted_at": "2025-08-07T18:00:00Z",
                    "text": "<script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\"> "
                            "Кестрел: забастовка окончена https://www.northwind-herald.example/2025/08/07/"

@@ -356,15 +356,68 @@ def export_network_command(ctx: click.Context, out: str) -> None:
 @click.option("--port", type=int, default=config.SERVE_PORT, show_default=True)
 @click.option("--token", envvar=config.TOKEN_ENV, default=None,
               help=f"Bearer token the ingest endpoints require (or {config.TOKEN_ENV}); without one, ingest is off.")
-@click.option("--allow-private", is_flag=True, help="Let article ingest fetch from private and loopback addresses.")
+@click.option("--allow-private", is_flag=True, help="Let the server fetch from private and loopback addresses.")
+@click.option("--fetch-posts/--no-fetch-posts", default=True, show_default=True,
+              help="Read a post traced by a t.me URL the store lacks from its channel's web preview.")
+@click.option("--base-url", default=config.TELEGRAM_BASE_URL, show_default=True,
+              help="Where the Telegram web preview lives.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, token: str | None, allow_private: bool) -> None:
+def serve(ctx: click.Context, host: str, port: int, token: str | None, allow_private: bool, fetch_posts: bool,
+          base_url: str) -> None:
     """The web UI and the JSON API (OpenAPI at /openapi.json) over the store."""
     from newstrace.web.app import serve as run_server
 
     db = _store(ctx).path
     click.echo(f"newstrace: serving {db} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    run_server(db, host=host, port=port, token=token, allow_private=allow_private)
+    run_server(db, host=host, port=port, token=token, allow_private=allow_private, fetch_posts=fetch_posts,
+               telegram_base_url=base_url)
+
+
+@main.command("watch")
+@click.argument("config_file", metavar="CONFIG")
+@click.option("--once", is_flag=True, help="One pass over the sources that are due, then exit.")
+@click.option("--max-cycles", type=click.IntRange(min=1), default=None, help="Exit after this many cycles.")
+@click.option("--base-url", default=config.TELEGRAM_BASE_URL, show_default=True,
+              help="Where the Telegram web preview lives (tests point it at a loopback server).")
+@with_fetch_options
+@click.pass_context
+def watch_command(ctx: click.Context, config_file: str, once: bool, max_cycles: int | None, base_url: str,
+                  allow_private: bool, delay: float | None) -> None:
+    """Follow the channels, feeds and pages of a TOML watch list (see examples/watch.toml).
+
+    Polls each source on its own schedule, traces what it brings and raises the list's alerts
+    (to a JSON-lines file and a webhook, each once). Logs JSON lines on stderr. SIGTERM or Ctrl-C
+    lets the item being fetched finish, then exits; the schedule is kept in the store, so the next
+    run resumes where this one stopped.
+    """
+    from newstrace.watch.config import load_watch_config
+    from newstrace.watch.daemon import run_watch
+
+    try:
+        watch_list = load_watch_config(config_file)
+        with _fetcher(allow_private, delay) as fetcher:
+            run_watch(_store(ctx), watch_list, fetcher=fetcher, base_url=base_url, once=once, max_cycles=max_cycles)
+    except NewstraceError as error:
+        _fail(str(error))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        sys.exit(130)
+
+
+@main.command("stats")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def stats_command(ctx: click.Context, fmt: str) -> None:
+    """Counts of posts, articles, links by stage and stories; the newest post of each channel; each
+    watched source's schedule, errors and newest item."""
+    from newstrace.report.stats import render_stats, stats
+
+    record = stats(_store(ctx))
+    if fmt == "json":
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_stats(record), nl=False)
 
 
 @main.command("eval")
@@ -376,13 +429,14 @@ def serve(ctx: click.Context, host: str, port: int, token: str | None, allow_pri
 @click.option("--embedding-cache", default=None, help="A store file whose cached vectors are reused and grown.")
 @click.option("--no-semantic", is_flag=True, help="Only the URL and forward steps (an ablation).")
 @click.option("--linker-model", default=None, help="Weights from tools/train_linker.py --out (ablations).")
+@click.option("--stream", is_flag=True, help="Ingest and trace a day at a time, as a running service would.")
 def eval_command(articles: str, posts: str, predictions: str, store_path: str,
-                 embedding_cache: str | None, no_semantic: bool, linker_model: str | None) -> None:
+                 embedding_cache: str | None, no_semantic: bool, linker_model: str | None, stream: bool) -> None:
     """Ingest an evaluation corpus into a fresh store, trace every post, write predictions."""
     try:
         report, seconds = run_eval(articles, posts, predictions, store_path=store_path,
                                    semantic=not no_semantic, embedding_cache=embedding_cache,
-                                   linker_model=linker_model)
+                                   linker_model=linker_model, stream=stream)
     except NewstraceError as error:
         _fail(str(error))
         sys.exit(1)
@@ -397,6 +451,64 @@ def demo(demo_db: str) -> None:
     """Build a fresh store from the bundled sample corpus and print a dossier."""
     try:
         click.echo(run_demo(Path(demo_db), log=lambda line: click.echo(line, err=True)), nl=False)
+    except NewstraceError as error:
+        _fail(str(error))
+        sys.exit(1)
+
+
+@main.group()
+def tgnews() -> None:
+    """The Telegram Data Clustering Contest's interface: JSON answers for a folder of pages, and its server."""
+
+
+def _tgnews_folder_command(name: str, summary: str) -> None:
+    """One of the contest's folder commands; the pages go to a temporary store unless --db or
+    $NEWSTRACE_DB names one (modules loaded on use: the server's are slow to import)."""
+
+    @tgnews.command(name, help=f"{summary} Pages that cannot be read are reported on stderr and left out.")
+    @click.argument("directory")
+    @click.pass_context
+    def command(ctx: click.Context, directory: str) -> None:
+        from newstrace.tgnews.commands import answer, folder_store
+
+        root = ctx.find_root()
+        given = root.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT
+        try:
+            with folder_store(root.obj["db"] if given else None) as store:
+                result = answer(name, directory, store, lambda error: _fail(str(error)))
+        except NewstraceError as error:
+            _fail(str(error))
+            sys.exit(1)
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+_tgnews_folder_command("languages", 'Files by language. The .html files below DIRECTORY as '
+                       '[{"lang_code", "articles"}]: en and ru, then any other language found.')
+_tgnews_folder_command("news", 'The files that are news. {"articles": [...]}: en and ru files that are dated, '
+                       "of a news item's length, and not a how-to, list or advertisement.")
+_tgnews_folder_command("categories", 'News files by category. [{"category", "articles"}] for society, economy, '
+                       "technology, sports, entertainment, science and other.")
+_tgnews_folder_command("threads", 'News grouped by event. [{"title", "articles"}]: one thread per event and '
+                       "language, most important first, titled by its most representative article.")
+
+
+@tgnews.command("server")
+@click.argument("port", type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0: every interface).")
+@click.pass_context
+def tgnews_server(ctx: click.Context, port: int, host: str) -> None:
+    """The contest's HTTP server, its index kept in the --db store.
+
+    PUT /<file>.html (Cache-Control: max-age=N) answers 201 or 204, DELETE /<file>.html 204 or 404,
+    GET /threads?period=&lang_code=&category= the threads. Give the index a store of its own
+    (--db tgnews.db): it regroups the whole store when articles change."""
+    from newstrace.tgnews.server import serve
+
+    db = ctx.find_root().obj["db"]
+    click.echo(f"tgnews: index in {db}, listening on http://{host}:{port}", err=True)
+    try:
+        serve(db, host, port)
     except NewstraceError as error:
         _fail(str(error))
         sys.exit(1)

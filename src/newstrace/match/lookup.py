@@ -16,7 +16,10 @@ from newstrace import config
 from newstrace.errors import InputError, NotFoundError
 from newstrace.extract.language import detect_language
 from newstrace.extract.urls import tme_post, url_key, urls_in_text
+from newstrace.collect.http import Fetcher
+from newstrace.collect.telegram_web import fetch_preview_page
 from newstrace.match.attribution import credit_evidence
+from newstrace.match.cascade import trace
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.near_copy import link_near_copies
 from newstrace.match.semantic import LinkerModel, link_semantic, load_pool
@@ -118,14 +121,23 @@ def trace_text(store: Store, text: str, *, posted_at: datetime | None = None, se
     return result
 
 
-def trace_post(store: Store, url: str) -> dict[str, Any]:
-    """What the store decided for one of its posts, given the post's t.me URL."""
+def trace_post(store: Store, url: str, *, fetcher: Fetcher | None = None,
+               base_url: str = config.TELEGRAM_BASE_URL, embedder: Embedder | None = None) -> dict[str, Any]:
+    """What the store decided for a post given by its t.me URL. A post the store lacks is read
+    from its channel's web preview when a fetcher is given (with its neighbours on that page),
+    stored and traced first."""
     pointed = tme_post(url)
     if pointed is None:
         raise InputError(url, "not a public channel post URL (https://t.me/<channel>/<id>)")
     post = store.post(*pointed)
+    if post is None and fetcher is not None:
+        page = fetch_preview_page(fetcher, pointed[0], pointed[1] + 1, base_url)
+        store.add_posts(page.posts, channel_title=page.channel_title)
+        trace(store, embedder=embedder or shared_embedder())
+        post = store.post(*pointed)
     if post is None:
-        raise NotFoundError(url, "this post is not in the store: collect its channel first")
+        raise NotFoundError(url, "this post is not in the store (nor on its channel's preview page)"
+                            if fetcher else "this post is not in the store: collect its channel first")
     result: dict[str, Any] = {"post": {"url": f"https://t.me/{pointed[0]}/{pointed[1]}", "channel": post["channel"],
                                        "posted_at": post["posted_at"], "text": post["text"]},
                               "linked": False}

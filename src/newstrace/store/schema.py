@@ -175,4 +175,49 @@ MIGRATIONS: list[str] = [
         story  TEXT NOT NULL
     );
     """,
+    # 6: `newstrace watch`: each followed source's schedule and health, the alerts raised (each
+    # once, with how far its delivery got), and how far the alert rules have looked
+    """
+    CREATE TABLE watch_sources (
+        name          TEXT PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        url           TEXT NOT NULL,
+        interval_s    INTEGER NOT NULL,
+        next_due      TEXT NOT NULL,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        errors        INTEGER NOT NULL DEFAULT 0,
+        paused_until  TEXT,
+        last_ok       TEXT,
+        last_error    TEXT,
+        last_error_at TEXT,
+        newest_item   TEXT
+    );
+
+    CREATE TABLE alerts_sent (
+        key           TEXT PRIMARY KEY,
+        rule          TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        payload       TEXT NOT NULL,
+        written_at    TEXT,
+        delivered_at  TEXT,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        last_error    TEXT
+    );
+
+    CREATE TABLE watch_marks (
+        name   TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    """,
+    # 7: `newstrace tgnews server`: the contest files put into the index, each with its article,
+    # its max-age and whether the index added the article (and so may delete it)
+    """
+    CREATE TABLE tgnews_files (
+        name        TEXT PRIMARY KEY,
+        article_id  INTEGER NOT NULL REFERENCES articles (id),
+        max_age     INTEGER,
+        owned       INTEGER NOT NULL,
+        put_at      TEXT NOT NULL
+    );
+    """,
 ]

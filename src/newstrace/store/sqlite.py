@@ -303,6 +303,24 @@ class Store:
         )
         return digest
 
+    def delete_article(self, article_id: int) -> None:
+        """Remove an article and everything that refers to it (inside the caller's transaction):
+        its full-text entry, and the rows of every table with a foreign key to articles, whatever
+        later migrations add; its raw page when no other article shares it."""
+        row = self.article(article_id)
+        if row is None:
+            return
+        self.db.execute("INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)",
+                        (article_id, row["title"], row["text"]))
+        for (table,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            for key in self.db.execute(f"PRAGMA foreign_key_list({table})").fetchall():
+                if key["table"] == "articles":
+                    self.db.execute(f"DELETE FROM {table} WHERE {key['from']} = ?", (article_id,))
+        self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        if row["raw_hash"]:
+            self.db.execute("DELETE FROM raw_documents WHERE hash = ? AND NOT EXISTS "
+                            "(SELECT 1 FROM articles WHERE raw_hash = ?)", (row["raw_hash"], row["raw_hash"]))
+
     def article(self, article_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from newstrace import config, ingest
 from newstrace.collect.http import Fetcher
 from newstrace.errors import InputError
+from newstrace.extract.urls import tme_post
 from newstrace.match.cascade import trace
 from newstrace.match.lookup import search, shared_embedder, trace_post, trace_text
 from newstrace.report.dossier import build_dossier, find_article
@@ -71,25 +72,31 @@ class ArticleIn(BaseModel):
     html: str | None = Field(None, description="The page's HTML, when the server should not fetch it")
 
 
-def run_trace(store: Store, body: TraceRequest) -> dict[str, Any]:
+def run_trace(store: Store, state: AppState, body: TraceRequest) -> dict[str, Any]:
     if body.url:
+        if store.post(*(tme_post(body.url) or ("", 0))) is None and state.fetch_posts:
+            with state.write_lock, Fetcher(allow_private=state.allow_private) as fetcher:
+                return trace_post(store, body.url, fetcher=fetcher, base_url=state.telegram_base_url,
+                                  embedder=shared_embedder())
         return trace_post(store, body.url)
     return trace_text(store, body.text or "", posted_at=body.posted_at, semantic=body.semantic)
 
 
 @router.post("/trace", responses=_ERRORS, summary="Find the source of a post")
-def trace_endpoint(body: TraceRequest, store: StoreDep) -> dict[str, Any]:
+def trace_endpoint(body: TraceRequest, store: StoreDep, state: StateDep) -> dict[str, Any]:
     """The source of a pasted text (by URL, near-verbatim copy, then meaning) or what the store
-    decided for a post given by its t.me URL: the article, stage, calibrated score, evidence,
-    credit, lag and the paragraph relayed. Writes nothing but cached embeddings."""
-    return run_trace(store, body)
+    decided for a post given by its t.me URL (a post the store lacks is read from its channel's
+    web preview, stored and traced, when the server fetches posts): the article, stage,
+    calibrated score, evidence, credit, lag and the paragraph relayed. A pasted text is not
+    stored."""
+    return run_trace(store, state, body)
 
 
 @router.get("/trace", responses=_ERRORS, summary="Find the source of a post (query string)")
-def trace_get(store: StoreDep, url: str | None = None, text: str | None = None,
+def trace_get(store: StoreDep, state: StateDep, url: str | None = None, text: str | None = None,
               posted_at: datetime | None = None, semantic: bool = True) -> dict[str, Any]:
     """As POST /api/trace, for links and short texts."""
-    return run_trace(store, TraceRequest(url=url, text=text, posted_at=posted_at, semantic=semantic))
+    return run_trace(store, state, TraceRequest(url=url, text=text, posted_at=posted_at, semantic=semantic))
 
 
 @router.get("/dossier", responses=_ERRORS, summary="An article's dossier")

@@ -7,6 +7,7 @@ token, 404 unknown, 422 malformed request), and as an error page for the UI's ow
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -37,13 +38,16 @@ def _answer(request: Request, status: int, message: str) -> Response:
     return pages.error_page(request, status, message)
 
 
-def create_app(db: str, *, token: str | None = None, allow_private: bool = False) -> FastAPI:
-    """The app over the store at `db`; ingest needs `token` (disabled when None)."""
+def create_app(db: str, *, token: str | None = None, allow_private: bool = False, fetch_posts: bool = True,
+               telegram_base_url: str = config.TELEGRAM_BASE_URL) -> FastAPI:
+    """The app over the store at `db`; ingest needs `token` (disabled when None); a post traced
+    by a URL the store lacks is fetched from telegram_base_url unless fetch_posts is off."""
     app = FastAPI(title="newstrace", version=__version__, docs_url=None, redoc_url=None,
                   description="Where did this Telegram post come from? Trace posts to the articles "
                               "they relay, read dossiers and stories. Ingest endpoints need "
                               "`Authorization: Bearer <token>`.")
-    app.state.newstrace = AppState(db=db, token=token, allow_private=allow_private)
+    app.state.newstrace = AppState(db=db, token=token, allow_private=allow_private, fetch_posts=fetch_posts,
+                                   telegram_base_url=telegram_base_url)
 
     @app.exception_handler(NewstraceError)
     def bad_input(request: Request, error: NewstraceError) -> Response:
@@ -68,8 +72,7 @@ def create_app(db: str, *, token: str | None = None, allow_private: bool = False
     return app
 
 
-def serve(db: str, *, host: str = config.SERVE_HOST, port: int = config.SERVE_PORT,
-          token: str | None = None, allow_private: bool = False) -> None:
-    """Run the server until interrupted."""
-    uvicorn.run(create_app(db, token=token, allow_private=allow_private), host=host, port=port,
+def serve(db: str, *, host: str = config.SERVE_HOST, port: int = config.SERVE_PORT, **options: Any) -> None:
+    """Run the server until interrupted; options as create_app's."""
+    uvicorn.run(create_app(db, **options), host=host, port=port,
                 log_level="info", access_log=False)

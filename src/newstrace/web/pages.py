@@ -18,7 +18,7 @@ from newstrace.errors import NewstraceError
 from newstrace.match.lookup import search, shared_embedder
 from newstrace.report.dossier import build_dossier, find_article
 from newstrace.stories.report import list_stories, story_record
-from newstrace.web.api import StoreDep, TraceRequest, parse_day, run_trace
+from newstrace.web.api import StateDep, StoreDep, TraceRequest, parse_day, run_trace
 from newstrace.web.timeline import timeline_svg
 
 router = APIRouter(include_in_schema=False)
@@ -90,12 +90,12 @@ def trace_form(url: str | None = None) -> HTMLResponse:
 
 
 @router.post("/trace", response_class=HTMLResponse)
-def trace_page(store: StoreDep, text: Annotated[str, Form()] = "", url: Annotated[str, Form()] = "",
+def trace_page(store: StoreDep, state: StateDep, text: Annotated[str, Form()] = "", url: Annotated[str, Form()] = "",
                posted_at: Annotated[str, Form()] = "") -> HTMLResponse:
     form = {"text": text, "url": url, "posted_at": posted_at}
     try:
         moment = datetime.fromisoformat(posted_at) if posted_at else None
-        result = run_trace(store, TraceRequest(text=text or None, url=url or None, posted_at=moment))
+        result = run_trace(store, state, TraceRequest(text=text or None, url=url or None, posted_at=moment))
     except (NewstraceError, ValueError) as error:
         return render("trace.html", 400, page="trace", form=form, result=None, error=str(error))
     return render("trace.html", page="trace", form=form, result=result)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from newstrace import config
 from newstrace.store.sqlite import Store, open_store
 
 
@@ -18,6 +19,8 @@ class AppState:
     db: str
     token: str | None
     allow_private: bool = False
+    fetch_posts: bool = True
+    telegram_base_url: str = config.TELEGRAM_BASE_URL
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _idle: queue.LifoQueue = field(default_factory=queue.LifoQueue)
 
