@@ -97,6 +97,11 @@ def test_stories_filter_by_period_language_and_story_has_a_timeline(api):
     assert not any(s["id"] == strike["id"] for s in api.get("/api/stories", params={"since": "2025-08-09"}).json()["stories"])
     assert any(s["id"] == strike["id"] for s in api.get("/api/stories", params={"until": "2025-08-07"}).json()["stories"])
     assert all("ru" in s["languages"] for s in api.get("/api/stories", params={"lang": "ru"}).json()["stories"])
+    assert strike["category"] == "society"
+    assert [s["id"] for s in api.get("/api/stories", params={"category": "society"}).json()["stories"]] == \
+        [s["id"] for s in stories if s["category"] == "society"]
+    assert api.get("/api/stories", params={"category": "sports"}).json()["count"] == 0
+    assert [s["importance"] for s in stories] == sorted((s["importance"] for s in stories), reverse=True)
     record = api.get(f"/api/stories/{strike['id']}").json()
     day = record["timeline"]["2025-08-07"]
     assert day["articles"] == 2 and day["credited relays"] + day.get("uncredited relays", 0) == strike["posts"]

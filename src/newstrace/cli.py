@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from newstrace.report.dossier import build_dossier, find_article, render_text
 from newstrace.report.export import ROW_FORMATS, export_dossiers, export_dossiers_jsonl, export_relays, export_stories
 from newstrace.report.network import export_network
 from newstrace.store.sqlite import Store, open_store
+from newstrace.stories.category import CATEGORIES
 from newstrace.stories.report import list_stories, render_stories, render_story, story_record
 
 
@@ -237,14 +238,23 @@ def dossier(ctx: click.Context, target: str, fmt: str) -> None:
 @main.command()
 @click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
               help="Only stories with an item at or after this time (UTC).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Only stories that began by this time (UTC; a bare date covers its whole day).")
 @click.option("--lang", default=None, help="Only stories with an article in this language (ISO 639-1).")
+@click.option("--category", type=click.Choice(CATEGORIES), default=None, help="Only stories of this category.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
-def stories(ctx: click.Context, since: datetime | None, lang: str | None, fmt: str) -> None:
-    """The stories (one event each, across languages) that `newstrace link` grouped, widest first."""
-    found = list_stories(_store(ctx), since=since.replace(tzinfo=timezone.utc) if since else None, language=lang)
+def stories(ctx: click.Context, since: datetime | None, until: datetime | None, lang: str | None,
+            category: str | None, fmt: str) -> None:
+    """The stories (one event each, across languages) that `newstrace link` grouped, most
+    important first (distinct outlets and channels, speed of spread, recency)."""
+    if until and until.time() == datetime.min.time():
+        until += timedelta(days=1, seconds=-1)
+    found = list_stories(_store(ctx), since=since.replace(tzinfo=timezone.utc) if since else None,
+                         until=until.replace(tzinfo=timezone.utc) if until else None, language=lang, category=category)
     if not found:
-        click.echo("no stories yet: run `newstrace link` after collecting articles", err=True)
+        click.echo("no stories match these filters" if since or until or lang or category else
+                   "no stories yet: run `newstrace link` after collecting articles", err=True)
     if fmt == "json":
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
     else:

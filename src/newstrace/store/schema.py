@@ -220,4 +220,12 @@ MIGRATIONS: list[str] = [
         put_at      TEXT NOT NULL
     );
     """,
+    # 8: each article's category scores by keywords, for the text it had (content_hash)
+    """
+    CREATE TABLE article_categories (
+        article_id    INTEGER PRIMARY KEY REFERENCES articles (id),
+        content_hash  TEXT NOT NULL,
+        scores        TEXT NOT NULL
+    );
+    """,
 ]

@@ -11,6 +11,7 @@ other languages; the keywords correct the embeddings where the wording is plain
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Sequence
@@ -150,6 +151,24 @@ def story_category(item_scores: Sequence[np.ndarray]) -> str:
     if not item_scores:
         return "other"
     return best(np.sum(np.vstack(item_scores), axis=0))
+
+
+def article_scores(store: Store) -> dict[int, np.ndarray]:
+    """Every article's keyword scores, computed once per article text and kept in the store, so
+    that listing stories by category costs a read, not a pass over every text."""
+    stale = store.db.execute(
+        "SELECT a.id, a.title, a.text, a.content_hash FROM articles a LEFT JOIN article_categories c "
+        "ON c.article_id = a.id WHERE c.content_hash IS NOT a.content_hash").fetchall()
+    if stale:
+        categorizer = Categorizer()
+        with store.transaction():
+            store.db.executemany(
+                "INSERT OR REPLACE INTO article_categories (article_id, content_hash, scores) VALUES (?, ?, ?)",
+                [(row["id"], row["content_hash"], json.dumps([round(float(v), 4) for v in
+                                                             categorizer.scores(row["title"] or "", row["text"] or "")]))
+                 for row in stale])
+    return {row[0]: np.array(json.loads(row[1]), dtype=np.float32)
+            for row in store.db.execute("SELECT article_id, scores FROM article_categories")}
 
 
 def categorize(title: str, text: str = "", vector: np.ndarray | None = None,

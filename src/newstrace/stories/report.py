@@ -12,11 +12,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from newstrace import config
 from newstrace.errors import NotFoundError
 from newstrace.match.embed import Embedder
 from newstrace.match.semantic import load_pool
 from newstrace.store.sqlite import Store, parse_iso
+from newstrace.stories.category import article_scores, story_category
 from newstrace.stories.related import related_stories
 from newstrace.stories.store import resolve_story
 
@@ -45,7 +48,7 @@ def _items(store: Store, story: str | None = None) -> dict[str, list[dict[str, A
     return found
 
 
-def _summary(story: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+def _summary(story: str, items: list[dict[str, Any]], scores: dict[int, np.ndarray]) -> dict[str, Any]:
     articles = [item for item in items if item["kind"] == "article"]
     posts = [item for item in items if item["kind"] == "post"]
     titles: dict[str, str] = {}
@@ -68,6 +71,7 @@ def _summary(story: str, items: list[dict[str, Any]]) -> dict[str, Any]:
         "first_article": next((a for a in articles if a["time"]), articles[0] if articles else None),
         "last_time": dated[-1]["time"] if dated else None,
         "early_items": early,
+        "category": story_category([scores[a["id"]] for a in articles if a["id"] in scores]),
     }
 
 
@@ -76,7 +80,8 @@ def list_stories(store: Store, *, since: datetime | None = None, until: datetime
                  min_items: int = 1) -> list[dict[str, Any]]:
     """Stories with their titles, origin and reach, the widest reach first; a period keeps the
     stories with an item inside it."""
-    stories = [_summary(story, items) for story, items in _items(store).items()]
+    scores = article_scores(store)
+    stories = [_summary(story, items, scores) for story, items in _items(store).items()]
     if since is not None:
         stamp = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         stories = [s for s in stories if (s["last_time"] or "") >= stamp]
@@ -117,7 +122,7 @@ def story_record(store: Store, story: str, embedder: Callable[[], Embedder] | No
     items = _items(store, story).get(story)
     if not items:
         raise NotFoundError(story, "no such story in the store (see `newstrace stories`)")
-    record = _summary(story, items)
+    record = _summary(story, items, article_scores(store))
     record["items"] = items
     record["timeline"] = _timeline(items, 10)
     record["hourly"] = _timeline(items, 13)
@@ -157,7 +162,7 @@ def render_stories(stories: list[dict[str, Any]]) -> str:
     for story in stories:
         title = next(iter(story["titles"].values()), "(untitled)")
         origin = story["first_item"]
-        lines.append(f"{story['id']:>6}  {title}")
+        lines.append(f"{story['id']:>6}  {title}  [{story['category']}]")
         lines.append(f"        {story['articles']} articles from {story['outlets']} outlets, "
                      f"{story['posts']} relays in {story['channels']} channels; "
                      f"languages {', '.join(story['languages']) or '?'}")
