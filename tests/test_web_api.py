@@ -194,3 +194,18 @@ def test_a_post_the_store_lacks_is_read_from_its_channel_preview_and_traced(demo
     assert http_server.paths() == ["/s/coastline_briefs?before=203"]
     with Store(db) as store:
         assert store.db.execute("SELECT count(*) FROM posts WHERE channel = 'coastline_briefs'").fetchone()[0] == 3
+
+
+def test_health_and_metrics_say_what_stats_says(api):
+    health = api.get("/api/health").json()
+    with Store(api.db) as store:
+        counts = store.counts()
+    assert health["status"] == "ok" and health["posts"] == counts["posts"]
+    assert health["links_by_stage"] == counts["links_by_stage"] and health["stories"] >= 1
+    metrics = api.get("/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain")
+    lines = metrics.text.splitlines()
+    assert f'newstrace_items{{kind="posts"}} {float(counts["posts"])}' in lines
+    assert f'newstrace_links_by_stage{{stage="url"}} {float(counts["links_by_stage"]["url"])}' in lines
+    assert any(line.startswith('newstrace_channel_newest_post_timestamp_seconds{channel="kestrel_today"}')
+               for line in lines)

@@ -18,6 +18,7 @@ from newstrace.extract.urls import tme_post
 from newstrace.match.cascade import trace
 from newstrace.match.lookup import search, shared_embedder, trace_post, trace_text
 from newstrace.report.dossier import build_dossier, find_article
+from newstrace.report.stats import stats
 from newstrace.store.sqlite import Store
 from newstrace.stories.report import list_stories, story_record
 from newstrace.web.state import AppState
@@ -144,9 +145,11 @@ def search_endpoint(store: StoreDep, q: str,
     return search(store, q, semantic=mode == "semantic", limit=limit)
 
 
-@router.get("/health", summary="Counts of what the store holds")
+@router.get("/health", summary="What the store holds and how the watched sources are doing")
 def health(store: StoreDep) -> dict[str, Any]:
-    return {"status": "ok", "schema_version": store.schema_version, **store.counts()}
+    """As `newstrace stats --format json`: counts, links by stage, stories, alerts, each watched
+    source's schedule and errors, and the newest post per channel."""
+    return {"status": "ok", **stats(store)}
 
 
 def _ingested(result: ingest.IngestResult, store: Store) -> dict[str, Any]:

@@ -14,11 +14,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newstrace import __version__, config
 from newstrace.errors import FetchError, NewstraceError, NotFoundError
+from newstrace.report.stats import stats
 from newstrace.web import api, pages
+from newstrace.web.metrics import exposition
 from newstrace.web.state import AppState
 
 _STATIC = Path(__file__).parent / "static"
@@ -65,6 +68,11 @@ def create_app(db: str, *, token: str | None = None, allow_private: bool = False
     @app.exception_handler(Exception)
     def internal(request: Request, error: Exception) -> Response:
         return _answer(request, 500, f"internal error ({type(error).__name__}); the server log has the details")
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        with app.state.newstrace.store() as store:
+            return Response(exposition(stats(store)), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(api.router)
     app.include_router(pages.router)
