@@ -133,6 +133,7 @@ def test_stories_with_the_same_actors_are_related_and_shown_in_the_dossier(tmp_p
         related = related_stories(store, load_pool(store, embedder), march)
         assert [entry["id"] for entry in related] == [april]
         assert any("Valdori" in name for name in related[0]["shared_names"])
+        assert "The" not in related[0]["shared_names"]
         assert ferry not in {entry["id"] for entry in related_stories(store, load_pool(store, embedder), april)}
         dossier = build_dossier(store, ids["a-rate-apr-en"], lambda: embedder)
         assert dossier["article"]["story"] == april

@@ -5,14 +5,18 @@ every other story mentions, is not enough."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 
 from newstrace import config
+from newstrace.match.features import facts
 from newstrace.match.semantic import Pool
 from newstrace.store.sqlite import Store
 from newstrace.stories.store import story_of_article
+
+_INSIDE = re.compile(r"[\w,;:)\-–—] +([^\W\d_][\w\-]*)")
 
 
 def related_stories(store: Store, pool: Pool, story: str, *, limit: int = config.RELATED_STORIES
@@ -42,10 +46,26 @@ def related_stories(store: Store, pool: Pool, story: str, *, limit: int = config
         entry["similarity"] = max(entry["similarity"], round(float(sims[index]), 4))
         entry["shared"] |= shared
         entry["spelled"].update({name: pool.facts[index].spelling(name) for name in shared})
-    ranked = sorted(found.values(), key=lambda entry: (-len(entry["shared"]), -entry["similarity"]))[:limit]
+    own = [pool.ids[i] for i in members]
+    for entry in found.values():
+        named = _names_in_sentences(store, own + [pool.ids[i] for i in np.flatnonzero(labels == entry["id"])])
+        entry["shared"] &= named
+    ranked = sorted((entry for entry in found.values() if entry["shared"]),
+                    key=lambda entry: (-len(entry["shared"]), -entry["similarity"]))[:limit]
     titles = _titles(store, [entry["id"] for entry in ranked])
     return [{"id": entry["id"], "title": titles.get(entry["id"]), "similarity": entry["similarity"],
              "shared_names": sorted(entry["spelled"][name] for name in entry["shared"])} for entry in ranked]
+
+
+def _names_in_sentences(store: Store, article_ids: list[int]) -> set[str]:
+    """Name keys of the capitalised words these articles write inside a sentence at least once:
+    a "The" or "These" that only ever opens a sentence is not a name."""
+    marks = ",".join("?" * len(article_ids))
+    words: set[str] = set()
+    for row in store.db.execute(f"SELECT title, text FROM articles WHERE id IN ({marks})", article_ids):
+        for text in (row["title"] or "", row["text"] or ""):
+            words.update(match.group(1) for match in _INSIDE.finditer(text) if match.group(1)[0].isupper())
+    return {key for word in words for key in facts(word).names}
 
 
 def _titles(store: Store, stories: list[str]) -> dict[str, str]:
