@@ -102,3 +102,14 @@ def test_channel_high_water_mark_only_rises(store):
     store.mark_channel_collected("gull_news", 40)
     store.mark_channel_collected("gull_news", 12)
     assert store.channel_newest_id("gull_news") == 40
+
+
+def test_every_connection_to_a_store_shares_its_articles_version_and_a_new_store_gets_another(tmp_path):
+    path = tmp_path / "v.db"
+    with Store(path) as first, Store(path, any_thread=True) as second:
+        assert first.articles_version() == second.articles_version()
+        before = first.articles_version()
+    for stale in tmp_path.glob("v.db*"):
+        stale.unlink()
+    with Store(path) as again:
+        assert again.articles_version()[0] == before[0] and again.articles_version()[1] != before[1]

@@ -228,4 +228,13 @@ MIGRATIONS: list[str] = [
         scores        TEXT NOT NULL
     );
     """,
+    # 9: an id of this store file, so that caches of article-derived indexes tell a store from a
+    # new one made at the same path, while every connection to one store shares them
+    """
+    CREATE TABLE store_meta (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+    """,
 ]

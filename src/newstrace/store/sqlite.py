@@ -338,12 +338,13 @@ class Store:
         return self.db.execute(
             "SELECT * FROM articles ORDER BY coalesce(published_at, collected_at), id").fetchall()
 
-    def articles_version(self) -> tuple[str, int, int, str]:
+    def articles_version(self) -> tuple[str, str, int, str]:
         """Changes whenever an article is added or re-extracted: what in-process caches of
         article-derived indexes are keyed by."""
         count, newest = self.db.execute(
             "SELECT count(*), coalesce(max(updated_at || '#' || id), '') FROM articles").fetchone()
-        return self.path, id(self.db), count, newest
+        store_id = self.db.execute("SELECT value FROM store_meta WHERE key = 'store_id'").fetchone()[0]
+        return self.path, store_id, count, newest
 
     def raw_document(self, digest: str) -> bytes | None:
         row = self.db.execute("SELECT bytes FROM raw_documents WHERE hash = ?", (digest,)).fetchone()
