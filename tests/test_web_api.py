@@ -124,6 +124,10 @@ def test_search_full_text_and_by_meaning_across_languages(api):
 def test_ingest_needs_the_token_and_then_links_the_new_post(api):
     post = {"channel": "kestrel_today", "message_id": 990, "posted_at": "2025-08-07T16:00:00Z",
             "text": f"Подробности о конце забастовки: {DEMO_ARTICLE}"}
+    def strike_posts() -> int:
+        return next(s["posts"] for s in api.get("/api/stories").json()["stories"] if "strike" in s["titles"].get("en", ""))
+
+    before = strike_posts()
     assert api.post("/api/ingest/post", json=post).status_code == 401
     assert api.post("/api/ingest/post", json=post, headers={"Authorization": "Bearer wrong"}).status_code == 401
     created = api.post("/api/ingest/post", json=post, headers={"Authorization": f"Bearer {TOKEN}"})
@@ -132,6 +136,7 @@ def test_ingest_needs_the_token_and_then_links_the_new_post(api):
     assert again.json()["posts"] == {"new": 0, "updated": 0, "unchanged": 1}
     found = api.get("/api/trace", params={"url": "https://t.me/kestrel_today/990"}).json()
     assert found["stage"] == "url" and found["source"]["url"] == DEMO_ARTICLE
+    assert strike_posts() == before + 1
 
 
 def test_ingest_article_html_and_bad_html_leaves_the_store_unchanged(api):
@@ -170,6 +175,7 @@ def test_openapi_document_lists_every_endpoint(api):
 def test_a_pasted_text_with_the_articles_url_is_linked_by_url_and_credited(api):
     found = api.post("/api/trace", json={"text": f"Забастовка окончена {DEMO_ARTICLE}?utm_source=tg"}).json()
     assert found["stage"] == "url" and found["source"]["url"] == DEMO_ARTICLE
+    assert strike_posts() == before + 1
     assert found["credit"] == "hyperlink"
 
 

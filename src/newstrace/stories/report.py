@@ -21,7 +21,7 @@ from newstrace.match.semantic import load_pool
 from newstrace.store.sqlite import Store, parse_iso
 from newstrace.stories.category import article_scores, story_category
 from newstrace.stories.related import related_stories
-from newstrace.stories.store import resolve_story
+from newstrace.stories.store import resolve_story, stories_version
 
 
 def _items(store: Store, story: str | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -75,13 +75,26 @@ def _summary(story: str, items: list[dict[str, Any]], scores: dict[int, np.ndarr
     }
 
 
+_SUMMARIES: dict[tuple, list[dict[str, Any]]] = {}
+
+
+def _summaries(store: Store) -> list[dict[str, Any]]:
+    """Every story's summary, kept in this process until an article, link or story changes
+    (a server lists stories far more often than the store changes)."""
+    key = stories_version(store)
+    if key not in _SUMMARIES:
+        scores = article_scores(store)
+        _SUMMARIES.clear()
+        _SUMMARIES[key] = [_summary(story, items, scores) for story, items in _items(store).items()]
+    return _SUMMARIES[key]
+
+
 def list_stories(store: Store, *, since: datetime | None = None, until: datetime | None = None,
                  language: str | None = None, category: str | None = None,
                  min_items: int = 1) -> list[dict[str, Any]]:
     """Stories with their titles, origin and reach, the widest reach first; a period keeps the
     stories with an item inside it."""
-    scores = article_scores(store)
-    stories = [_summary(story, items, scores) for story, items in _items(store).items()]
+    stories = [dict(story) for story in _summaries(store)]
     if since is not None:
         stamp = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         stories = [s for s in stories if (s["last_time"] or "") >= stamp]

@@ -32,7 +32,18 @@ def save_stories(store: Store, article_ids: Sequence[int], links: Grouping, stor
         store.db.executemany("UPDATE story_aliases SET story = ? WHERE story = ?",
                              [(story, alias) for alias, story in stories.aliases.items()])
         store.db.executemany("DELETE FROM story_aliases WHERE alias = ?", [(key,) for key in current])
+        if changed or stories.aliases:
+            store.db.execute("INSERT INTO store_meta (key, value) VALUES ('stories_version', '1') "
+                             "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
     return len(changed)
+
+
+def stories_version(store: Store) -> tuple:
+    """Changes whenever an article, a link or a story assignment changes: what in-process caches
+    of story summaries are keyed by."""
+    links = store.db.execute("SELECT count(*), coalesce(max(decided_at), '') FROM matches").fetchone()
+    grouped = store.db.execute("SELECT value FROM store_meta WHERE key = 'stories_version'").fetchone()
+    return (*store.articles_version(), *links, grouped[0] if grouped else "0")
 
 
 def resolve_story(store: Store, story: str) -> str:
