@@ -175,7 +175,6 @@ def test_openapi_document_lists_every_endpoint(api):
 def test_a_pasted_text_with_the_articles_url_is_linked_by_url_and_credited(api):
     found = api.post("/api/trace", json={"text": f"Забастовка окончена {DEMO_ARTICLE}?utm_source=tg"}).json()
     assert found["stage"] == "url" and found["source"]["url"] == DEMO_ARTICLE
-    assert strike_posts() == before + 1
     assert found["credit"] == "hyperlink"
 
 
