@@ -153,9 +153,10 @@ def story_category(item_scores: Sequence[np.ndarray]) -> str:
     return best(np.sum(np.vstack(item_scores), axis=0))
 
 
-def article_scores(store: Store) -> dict[int, np.ndarray]:
-    """Every article's keyword scores, computed once per article text and kept in the store, so
-    that listing stories by category costs a read, not a pass over every text."""
+def article_scores(store: Store, article_ids: Sequence[int] | None = None) -> dict[int, np.ndarray]:
+    """Every article's (or these articles') keyword scores, computed once per article text and
+    kept in the store, so that listing stories by category costs a read, not a pass over every
+    text."""
     stale = store.db.execute(
         "SELECT a.id, a.title, a.text, a.content_hash FROM articles a LEFT JOIN article_categories c "
         "ON c.article_id = a.id WHERE c.content_hash IS NOT a.content_hash").fetchall()
@@ -167,8 +168,9 @@ def article_scores(store: Store) -> dict[int, np.ndarray]:
                 [(row["id"], row["content_hash"], json.dumps([round(float(v), 4) for v in
                                                              categorizer.scores(row["title"] or "", row["text"] or "")]))
                  for row in stale])
+    where = f" WHERE article_id IN ({','.join(str(int(a)) for a in article_ids)})" if article_ids is not None else ""
     return {row[0]: np.array(json.loads(row[1]), dtype=np.float32)
-            for row in store.db.execute("SELECT article_id, scores FROM article_categories")}
+            for row in store.db.execute(f"SELECT article_id, scores FROM article_categories{where}")}
 
 
 def categorize(title: str, text: str = "", vector: np.ndarray | None = None,

@@ -135,7 +135,7 @@ def story_record(store: Store, story: str, embedder: Callable[[], Embedder] | No
     items = _items(store, story).get(story)
     if not items:
         raise NotFoundError(story, "no such story in the store (see `newstrace stories`)")
-    record = _summary(story, items, article_scores(store))
+    record = _summary(story, items, article_scores(store, [item["id"] for item in items if item["kind"] == "article"]))
     record["items"] = items
     record["timeline"] = _timeline(items, 10)
     record["hourly"] = _timeline(items, 13)
