@@ -2,12 +2,12 @@
 article, against growing the kept stories by the newest articles (what a running service does
 when a few articles arrive).
 
-On each store given (bench/throughput.py --keep-stores makes them at 1k, 10k, 100k items), the
-newest articles (by id) are taken as 'new' and their stories forgotten; the rest keep the
-stories a full grouping gives them. Vectors come from the store's embedding cache, as tracing
+On the oldest N articles of a store (bench/throughput.py --sizes 100000 --keep-stores makes one
+of 20k articles), for each N: group them all; then take the newest as 'new', keep the stories
+the full grouping gave the rest, and grow those by the new ones. Vectors come from the store's embedding cache, as tracing
 reads them (throughput.py fills what its time budget did not embed with placeholders).
 
-    .venv/bin/python bench/stories_cost.py STORE.db [STORE.db …] [--new 100]
+    .venv/bin/python bench/stories_cost.py STORE.db [--articles 200,2000,20000] [--new 100]
 """
 
 from __future__ import annotations
@@ -36,28 +36,33 @@ def inputs(store: Store) -> tuple:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("stores", nargs="+", type=Path)
+    parser.add_argument("store", type=Path)
+    parser.add_argument("--articles", default="200,2000,20000",
+                        help="store sizes to measure, in articles: the store's oldest N (20% of 1k, 10k, 100k items)")
     parser.add_argument("--new", type=int, default=100, help="newest articles grown into the kept stories")
     args = parser.parse_args(argv)
-    print("| articles in store | full regrouping s | ms per article | growing by N new: s | ms per new article | stories |")
+    if not args.store.is_file():
+        print(f"error: {args.store}: no such store", file=sys.stderr)
+        return 1
+    with Store(args.store) as store:
+        ids, vectors, languages, found, days, name_df = inputs(store)
+    print("| articles | full grouping s | ms per article | growing by N new articles: s | ms per new article | stories |")
     print("|---:|---:|---:|---:|---:|---:|")
-    for path in args.stores:
-        if not path.is_file():
-            print(f"error: {path}: no such store", file=sys.stderr)
-            return 1
-        with Store(path) as store:
-            ids, vectors, languages, found, days, name_df = inputs(store)
+    for size in (int(part) for part in args.articles.split(",")):
+        size = min(size, len(ids))
+        part = (ids[:size], vectors[:size], languages[:size], found[:size], days[:size],
+                Counter(n for item in found[:size] for n in item.names))
         began = time.perf_counter()
-        links, stories = group({}, ids, vectors, languages, found, days, name_df)
+        links, stories = group({}, *part)
         full = time.perf_counter() - began
-        new = min(args.new, len(ids) // 10)
-        kept = {a: (s, l) for a, s, l in zip(ids[:-new], stories.keys[:-new], links.keys[:-new])}
+        new = min(args.new, size // 10)
+        kept = {a: (s, l) for a, s, l in zip(part[0][:-new], stories.keys[:-new], links.keys[:-new])}
         share, config.STORY_REGROUP_SHARE = config.STORY_REGROUP_SHARE, 1.0
         began = time.perf_counter()
-        group(kept, ids, vectors, languages, found, days, name_df)
+        group(kept, *part)
         grown = time.perf_counter() - began
         config.STORY_REGROUP_SHARE = share
-        print(f"| {len(ids)} | {full:.1f} | {1000 * full / len(ids):.2f} | {new}: {grown:.2f} | "
+        print(f"| {size} | {full:.1f} | {1000 * full / size:.2f} | {new}: {grown:.2f} | "
               f"{1000 * grown / new:.1f} | {len(set(stories.keys))} |", flush=True)
     return 0
 

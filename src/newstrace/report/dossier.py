@@ -207,7 +207,7 @@ def render_summary(dossier: dict[str, Any]) -> str:
     for flag in dossier["flags"]:
         lines.append(f"flag: {flag['message']}")
     if article["story"]:
-        lines.append(f"story: {article['story']} (newstrace story {article['story']})")
+        lines.append(f"story: {article['story']} (see: newstrace story {article['story']})")
     for entry in dossier.get("related_stories", []):
         lines.append(f"related story {entry['id']}: {entry['title']} (shared: {', '.join(entry['shared_names'])})")
     return "\n".join(lines) + "\n"
