@@ -20,15 +20,16 @@ from pathlib import Path
 
 from newstrace import config
 from newstrace.match.embed import embed_cached, get_embedder
-from newstrace.match.features import facts
+from newstrace.match.fact_store import article_facts
 from newstrace.match.semantic import _article_date, article_view
 from newstrace.store.sqlite import Store
 from newstrace.stories.incremental import group
 
 
 def inputs(store: Store) -> tuple:
-    rows = store.db.execute("SELECT id, url, title, text, language, published_at FROM articles ORDER BY id").fetchall()
-    found = [facts(f"{row['title']}\n{row['text']}") for row in rows]
+    rows = store.db.execute(
+        "SELECT id, url, title, text, language, published_at, content_hash FROM articles ORDER BY id").fetchall()
+    found = article_facts(store, rows)
     vectors = embed_cached(store, get_embedder(), [article_view(row["title"], row["text"]) for row in rows], query=False)
     return ([row["id"] for row in rows], vectors, [row["language"] or "" for row in rows], found,
             [_article_date(row, item) for row, item in zip(rows, found)], Counter(n for item in found for n in item.names))

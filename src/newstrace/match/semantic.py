@@ -26,6 +26,7 @@ from newstrace.extract.language import detect_language
 from newstrace.extract.urls import url_date
 from newstrace.match.attribution import detect_credit, source_of
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
+from newstrace.match.fact_store import article_facts as stored_facts
 from newstrace.match.features import DayRef, Facts, day_distance, facts, signed_gap
 from newstrace.match.logistic import LogisticModel
 from newstrace.model import Match
@@ -123,9 +124,9 @@ def load_pool(store: Store, embedder: Embedder) -> Pool:
 
 def _build_pool(store: Store, embedder: Embedder) -> Pool:
     rows = store.db.execute(
-        "SELECT id, url, title, text, language, published_at FROM articles ORDER BY id").fetchall()
+        "SELECT id, url, title, text, language, published_at, content_hash FROM articles ORDER BY id").fetchall()
     views = [article_view(row["title"], row["text"]) for row in rows]
-    article_facts = [facts(f"{row['title']}\n{row['text']}") for row in rows]
+    article_facts = stored_facts(store, rows)
     languages = np.array([row["language"] or "" for row in rows])
     days = [_article_date(row, found) for row, found in zip(rows, article_facts)]
     vectors = embed_cached(store, embedder, views, query=False)

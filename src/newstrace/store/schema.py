@@ -237,4 +237,12 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
     """,
+    # 10: each article's facts (names, numbers, dates) for the text it had, read once
+    """
+    CREATE TABLE article_facts (
+        article_id    INTEGER PRIMARY KEY REFERENCES articles (id),
+        content_hash  TEXT NOT NULL,
+        facts         TEXT NOT NULL
+    );
+    """,
 ]

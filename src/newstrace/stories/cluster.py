@@ -18,7 +18,7 @@ from scipy.spatial.distance import squareform
 from newstrace import config
 from newstrace.match.features import DayRef, Facts
 from newstrace.match.logistic import LogisticModel
-from newstrace.stories.pairs import neighbours, pair_features
+from newstrace.stories.pairs import Rarity, neighbours, pair_features
 
 
 def scored_pairs(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts],
@@ -27,12 +27,13 @@ def scored_pairs(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[
     """Features of every neighbour pair (i < j); total is the article count name_df was taken
     over (the whole store, when these articles are a part of it)."""
     pairs: dict[tuple[int, int], dict[str, float]] = {}
+    rarity = Rarity(name_df, total or len(vectors))
     for i, near in enumerate(neighbours(vectors)):
         for j, similarity in near:
             key = (min(i, j), max(i, j))
             if key not in pairs:
                 pairs[key] = pair_features(similarity, languages[i] == languages[j], facts[i], facts[j],
-                                           days[i], days[j], name_df, total or len(vectors))
+                                           days[i], days[j], rarity)
     return pairs
 
 

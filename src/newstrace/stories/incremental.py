@@ -24,7 +24,7 @@ from newstrace import config
 from newstrace.match.features import DayRef, Facts
 from newstrace.match.logistic import LogisticModel
 from newstrace.stories.cluster import cluster
-from newstrace.stories.pairs import pair_features
+from newstrace.stories.pairs import Rarity, pair_features
 
 
 @dataclass
@@ -93,12 +93,13 @@ def _regroup_around(new: list[int], previous: dict[int, tuple[str, str | None]],
     story keeps its articles and id."""
     fresh = set(new)
     touched: set[str] = set()
+    rarity = Rarity(name_df, len(ids))
     for i in new:
         sims = vectors @ vectors[i]
         near = [int(j) for j in np.argsort(-sims)[: config.STORY_NEIGHBOURS] if int(j) not in fresh and int(j) != i]
         for j in near:
             values = pair_features(float(sims[j]), languages[i] == languages[j], facts[i], facts[j], days[i], days[j],
-                                   name_df, len(ids))
+                                   rarity)
             if model.probability(values) >= 1.0 - config.STORY_DISTANCE:
                 touched.add(previous[ids[j]][0])
     subset = sorted(fresh | {i for i, a in enumerate(ids) if i not in fresh and previous[a][0] in touched})

@@ -15,13 +15,31 @@ from newstrace import config
 from newstrace.match.features import DayRef, Facts, signed_gap
 
 
-def idf(name_df: Counter, total: int, name: str) -> float:
-    return math.log((total + 1) / (name_df.get(name, 0) + 1))
+class Rarity:
+    """How rare each name is among the articles name_df was counted over (idf), memoized for
+    one grouping: the same names and articles come back in thousands of pairs."""
+
+    def __init__(self, name_df: Counter, total: int) -> None:
+        self.name_df, self.total = name_df, total
+        self._idf: dict[str, float] = {}
+        self._weights: dict[int, float] = {}
+
+    def idf(self, name: str) -> float:
+        value = self._idf.get(name)
+        if value is None:
+            value = self._idf[name] = math.log((self.total + 1) / (self.name_df.get(name, 0) + 1))
+        return value
+
+    def weight(self, found: Facts) -> float:
+        """The summed rarity of one article's names (by object: the articles of one grouping)."""
+        value = self._weights.get(id(found))
+        if value is None:
+            value = self._weights[id(found)] = sum(self.idf(name) for name in found.names)
+        return value
 
 
 def pair_features(similarity: float, same_language: bool, first: Facts, second: Facts,
-                  first_day: DayRef | None, second_day: DayRef | None,
-                  name_df: Counter, total: int) -> dict[str, float]:
+                  first_day: DayRef | None, second_day: DayRef | None, rarity: Rarity) -> dict[str, float]:
     """What says two articles report one event, or two sibling events."""
     same = float(same_language)
     gap = signed_gap(first_day, second_day)
@@ -29,8 +47,7 @@ def pair_features(similarity: float, same_language: bool, first: Facts, second: 
     shared_numbers = first.numbers & second.numbers
     all_numbers = first.numbers | second.numbers
     shared_names = first.names & second.names
-    weight = min(sum(idf(name_df, total, n) for n in first.names),
-                 sum(idf(name_df, total, n) for n in second.names)) or 1e-6
+    weight = min(rarity.weight(first), rarity.weight(second)) or 1e-6
     return {
         "cos": similarity, "same_lang": same, "same_lang_cos": same * similarity,
         "gap_known": float(gap is not None),
@@ -44,7 +61,7 @@ def pair_features(similarity: float, same_language: bool, first: Facts, second: 
         "ordinal_conflict": float(bool(first.ordinals) and bool(second.ordinals)
                                   and not first.ordinals & second.ordinals),
         "date_shared": float(bool(first.dates & second.dates)),
-        "name_idf": sum(idf(name_df, total, n) for n in shared_names) / weight,
+        "name_idf": sum(rarity.idf(n) for n in shared_names) / weight,
     }
 
 

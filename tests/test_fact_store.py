@@ -1,0 +1,26 @@
+"""Articles' facts are read once per text and kept in the store."""
+
+from newstrace.evaluate import fresh_store
+from newstrace.match.fact_store import article_facts
+from newstrace.match.features import facts
+
+from factories import article
+
+
+def rows(store):
+    return store.db.execute("SELECT id, title, text, content_hash FROM articles ORDER BY id").fetchall()
+
+
+def test_facts_come_back_from_the_store_as_they_were_read_and_a_changed_text_is_read_again(tmp_path):
+    with fresh_store(tmp_path / "f.db") as store:
+        store.add_article(article(paragraphs=["Глава Нацбанка Амалия Стренк 14 марта снизила ставку до 7,5%.",
+                                              "The ninth round of talks with Witkoff ends on April 2, 2025."]))
+        first = article_facts(store, rows(store))
+        assert store.db.execute("SELECT count(*) FROM article_facts").fetchone()[0] == 1
+        again = article_facts(store, rows(store))
+        assert again == first
+        expected = facts(f"{rows(store)[0]['title']}\n{rows(store)[0]['text']}")
+        assert again[0] == expected and again[0].dates == frozenset({(3, 14), (4, 2)}) and 9 in again[0].ordinals
+        store.add_article(article(paragraphs=["Board chair Ingrid Solberg resigned on May 5."]))
+        changed = article_facts(store, rows(store))
+        assert changed[0].dates == frozenset({(5, 5)}) and changed[0] != first[0]
