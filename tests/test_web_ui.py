@@ -80,6 +80,7 @@ def test_story_list_to_story_to_dossier_to_trace(site: str, page: Page):
     assert page.locator("svg.timeline .mark").count() == items.count() > 0
     assert page.locator("svg.timeline rect.article").count() == page.locator("ol.items > li.article").count() == 2
     assert page.locator("svg.timeline circle.uncredited").count() >= 1
+    expect(page.locator("#related a")).to_have_text(["Kestrel council approves overnight bus pilot on three routes"])
     shoot(page, "2-story")
 
     page.locator("a.dossier-link", has_text="Kestrel port workers end nine-day strike").click()
@@ -91,6 +92,7 @@ def test_story_list_to_story_to_dossier_to_trace(site: str, page: Page):
     expect(first.locator(".lag")).to_have_text("+2h45m")
     assert first.evaluate("node => node.previousElementSibling.closest('p, aside') !== null")
     expect(page.locator("aside.relay .badge.uncredited").first).to_be_visible()
+    expect(page.locator("#related")).to_contain_text("overnight bus pilot")
     shoot(page, "3-dossier")
 
     page.locator("nav a", has_text="Trace a post").click()
