@@ -146,6 +146,25 @@ def test_redirect_to_private_address_is_refused(http_server):
     assert http_server.paths() == ["/jump"]
 
 
+@pytest.mark.parametrize("target, kind, address", [
+    ("http://10.0.0.1/admin", "private", "10.0.0.1"),
+    ("http://169.254.169.254/latest/meta-data/", "link-local", "169.254.169.254"),
+    ("http://[::1]:8080/", "loopback", "::1"),
+    ("http://[::ffff:10.0.0.1]/", "private", "::ffff:a00:1"),    # IPv4-mapped 10.0.0.1
+    ("http://2130706433/", "loopback", "127.0.0.1"),           # 127.0.0.1 written as one number
+])
+def test_redirect_to_each_kind_of_private_address_is_refused_naming_it(http_server, target, kind, address):
+    """The first hop (loopback) is allowed by name; the hop it redirects to is checked again."""
+    http_server.route("/jump", "", status=302, headers={"Location": target})
+    with Fetcher(delay=0, allow_private=False, allow_hosts=["127.0.0.1"]) as fetcher:
+        with pytest.raises(FetchError) as err:
+            fetcher.get(http_server.url_for("/jump"))
+    assert err.value.source == http_server.url_for("/jump")
+    assert err.value.problem.startswith(f"refused: redirect to {target} ")
+    assert f"{kind} address {address}" in err.value.problem
+    assert http_server.paths() == ["/jump"]
+
+
 def test_redirect_to_localhost_name_is_refused(http_server):
     port = http_server.url.rsplit(":", 1)[1]
     http_server.route("/jump", "", status=302, headers={"Location": f"http://localhost:{port}/x"})

@@ -25,6 +25,7 @@ from newstrace.demo import demo_files
 from newstrace.errors import InputError
 from newstrace.report.stats import stats
 from newstrace.store.sqlite import Store, iso
+from newstrace.watch.alerts import deliver
 from newstrace.watch.config import load_watch_config
 from newstrace.watch.daemon import run_watch
 from newstrace.watch.log import WatchLog
@@ -236,6 +237,18 @@ def test_only_what_comes_after_the_first_watch_raises_alerts(tmp_path, site):
     assert "northwind|kestrel_today/310>1" in keys and "strike|post:kestrel_today/310" in keys
     assert "strike|post:baltic_wire/88" not in keys          # stored before the watch began
     assert "northwind|baltic_wire/88>1" in keys              # but its relay is decided after it
+
+
+def test_alerts_written_just_before_a_kill_are_not_written_again(tmp_path, site):
+    path = write_config(tmp_path, site, None)
+    with Store(tmp_path / "w.db") as store:
+        watch(store, path, Clock(), base_url=site.url, once=True)
+        written = read_alerts(tmp_path)
+        store.db.execute("UPDATE alerts_sent SET written_at = NULL")
+        again = deliver(store, webhook=None, alert_file=tmp_path / "out" / "alerts.jsonl")
+        assert read_alerts(tmp_path) == written and len(written) == 11
+        assert again.written == 11
+        assert store.db.execute("SELECT count(*) FROM alerts_sent WHERE written_at IS NULL").fetchone()[0] == 0
 
 
 def test_failed_webhook_is_retried_next_cycle_and_file_not_duplicated(tmp_path, site):

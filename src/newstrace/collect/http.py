@@ -145,9 +145,10 @@ class Fetcher:
             address = ipaddress.ip_address(info[4][0].split("%")[0])
             kind = _non_public_kind(address)
             if kind:
+                redirect = f"redirect to {hop} " if hop != url else ""
                 raise FetchError(
                     url,
-                    f"refused: {host} resolves to {kind} address {address}"
+                    f"refused: {redirect}{host} resolves to {kind} address {address}"
                     f" (set {config.ALLOW_PRIVATE_ENV}=1 to allow)",
                 )
 

@@ -29,7 +29,9 @@ from newstrace.jsondata import parse_json
 from newstrace.model import Link, Post
 
 _MARKED_CHANNEL_BASE = 1_000_000_000_000   # Bot API / Telethon mark channels as -100<id>
+MAX_MESSAGE_ID = 2**63 - 1                 # the largest integer the store (SQLite) holds
 _USERNAME = re.compile(r"^[a-z][a-z0-9_]{4,31}$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MEDIA_KEYS = ("photo", "file", "media_type", "poll", "location_information",
                "contact_information", "sticker_emoji")
 
@@ -105,10 +107,16 @@ def _time(message: dict[str, Any], unix_key: str, iso_key: str) -> datetime | No
     return None
 
 
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _post(message: dict[str, Any], channel: str, title: str) -> Post:
     message_id = message.get("id")
     if not isinstance(message_id, int) or isinstance(message_id, bool):
         raise ValueError("id is missing or not an integer")
+    if not 0 <= message_id <= MAX_MESSAGE_ID:
+        raise ValueError(f"id {message_id} is out of range")
     posted_at = _time(message, "date_unixtime", "date")
     if posted_at is None:
         raise ValueError("date is missing")
@@ -124,8 +132,8 @@ def _post(message: dict[str, Any], channel: str, title: str) -> Post:
         links=links,
         forwarded_from=(channel_from_id(int(forward_id[len("channel"):]))
                         if re.fullmatch(r"channel\d+", forward_id) else None),
-        forwarded_from_name=message.get("forwarded_from") or message.get("saved_from") or None,
-        reply_to=reply_to if isinstance(reply_to, int) else None,
+        forwarded_from_name=_string(message.get("forwarded_from")) or _string(message.get("saved_from")),
+        reply_to=reply_to if isinstance(reply_to, int) and 0 <= reply_to <= MAX_MESSAGE_ID else None,
         edited=edited_at is not None,
         edited_at=edited_at,
         has_media=any(message.get(key) for key in _MEDIA_KEYS),
@@ -155,9 +163,26 @@ def _chat(chat: Any, source: str, where: str, channel: str | None) -> ExportResu
     return result
 
 
+def parse_json_text(data: bytes, source: str) -> Any:
+    """parse_json, with the lone UTF-16 surrogates a JSON escape can carry ("\\ud83d": half an
+    emoji, cut by a dump) replaced by U+FFFD: no text can hold them, nor the store take them."""
+    root = parse_json(data, source)
+    return _mend(root) if b"\\ud" in data.lower() else root
+
+
+def _mend(node: Any) -> Any:
+    if isinstance(node, str):
+        return _SURROGATE.sub("\ufffd", node)
+    if isinstance(node, list):
+        return [_mend(item) for item in node]
+    if isinstance(node, dict):
+        return {_mend(key): _mend(value) for key, value in node.items()}
+    return node
+
+
 def parse_exports(data: bytes, source: str) -> list[ExportResult]:
     """Every chat of a result.json, single-chat or full-account export."""
-    root = parse_json(data, source)
+    root = parse_json_text(data, source)
     if not isinstance(root, dict):
         raise InputError(source, "expected a JSON object (a Telegram Desktop result.json)")
     if "messages" in root:

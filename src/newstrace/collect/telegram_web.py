@@ -18,6 +18,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from newstrace import config
 from newstrace.collect.http import Fetcher
+from newstrace.collect.telegram_export import MAX_MESSAGE_ID
 from newstrace.errors import InputError
 from newstrace.model import Link, LinkPreview, Post
 
@@ -154,7 +155,7 @@ def _as_html_text(html: bytes | str, page_url: str) -> str:
 def _parse_post(node: LexborNode, page_url: str, title: str | None) -> Post:
     data_post = node.attributes.get("data-post") or ""
     channel, _, number = data_post.partition("/")
-    if not _CHANNEL_RE.fullmatch(channel) or not number.isdigit():
+    if not _CHANNEL_RE.fullmatch(channel) or not _is_id(number):
         raise InputError(page_url, f"post with a malformed data-post {data_post!r}")
     text_node = _own_text_node(node)
     text, links = _render(text_node) if text_node is not None else ("", [])
@@ -245,7 +246,7 @@ def _anchor_link(anchor: LexborNode) -> Link | None:
     Relative hrefs are Telegram's hashtag searches ("?q=%23tag") and are not links out.
     """
     href = (anchor.attributes.get("href") or "").strip()
-    if urlsplit(href).scheme not in ("http", "https"):
+    if _scheme(href) not in ("http", "https"):
         return None
     visible = re.sub(r"\s+", " ", anchor.text(deep=True)).strip()
     if _shows_url(visible, href):
@@ -301,13 +302,29 @@ def _reply_to(message: LexborNode) -> int | None:
 
 def _post_ref(href: str) -> tuple[str | None, int | None]:
     """("channel", id) from https://t.me/channel/id (id None for a link to the channel only)."""
-    segments = [unquote(part) for part in urlsplit(href).path.split("/") if part]
+    try:
+        path = urlsplit(href).path
+    except ValueError:                  # "https://[x": not a URL
+        return None, None
+    segments = [unquote(part) for part in path.split("/") if part]
     if segments and segments[0] == "s":
         segments = segments[1:]
     if not segments:
         return None, None
-    number = int(segments[1]) if len(segments) > 1 and segments[1].isdigit() else None
+    number = int(segments[1]) if len(segments) > 1 and _is_id(segments[1]) else None
     return segments[0], number
+
+
+def _is_id(text: str) -> bool:
+    """ASCII digits that fit a store id ("²" is a digit to str.isdigit but not to int)."""
+    return text.isascii() and text.isdigit() and int(text) <= MAX_MESSAGE_ID
+
+
+def _scheme(href: str) -> str:
+    try:
+        return urlsplit(href).scheme
+    except ValueError:
+        return ""
 
 
 def _edited(message: LexborNode) -> bool:
@@ -328,11 +345,9 @@ def _posted_at(message: LexborNode, page_url: str, data_post: str) -> datetime:
     value = stamp.attributes.get("datetime") or ""
     try:
         when = datetime.fromisoformat(value)
-    except ValueError:
+        return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    except (ValueError, OverflowError):     # OverflowError: no UTC time for 0001-01-01T00:00+05:00
         raise InputError(page_url, f"post {data_post} has a malformed time {value!r}") from None
-    if when.tzinfo is None:
-        return when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
 
 
 def _views(message: LexborNode) -> int | None:
@@ -357,7 +372,7 @@ def _before_cursor(tree: LexborHTMLParser, messages: list[LexborNode]) -> int | 
     if more is None:
         return None
     value = (more.attributes.get("data-before") or "").strip()
-    if value.isdigit():
+    if _is_id(value):
         return int(value)
     ids = [_post_ref("/" + (node.attributes.get("data-post") or ""))[1] for node in messages]
     return min((number for number in ids if number is not None), default=None)

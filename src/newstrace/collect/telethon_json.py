@@ -19,9 +19,8 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from newstrace.collect.telegram_export import channel_from_id
+from newstrace.collect.telegram_export import MAX_MESSAGE_ID, channel_from_id, parse_json_text
 from newstrace.errors import InputError
-from newstrace.jsondata import parse_json
 from newstrace.extract.urls import URL_IN_TEXT, urls_in_text
 from newstrace.model import Link, Post
 
@@ -134,11 +133,13 @@ def _parse_date(value: Any, where: str, source: str) -> datetime:
         raise InputError(source, f"{where}: date is missing or not a string")
     try:
         moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
     except ValueError:
         raise InputError(source, f"{where}: date {value!r} is not ISO 8601") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    except OverflowError:           # 0001-01-01T00:00+05:00 has no UTC time
+        raise InputError(source, f"{where}: date {value!r} is out of range") from None
 
 
 def _channel_of(item: dict[str, Any], channel: str | None,
@@ -166,7 +167,7 @@ def parse_telethon_json(data: bytes, source: str, *, channel: str | None = None,
     :func:`newstrace.collect.telegram_export.channel_from_id`). The item's ``channel`` field (a
     title) becomes ``channel_title``.
     """
-    items = parse_json(data, source)
+    items = parse_json_text(data, source)
     if not isinstance(items, list):
         raise InputError(source, "expected a JSON list of messages")
     posts = []
@@ -177,6 +178,8 @@ def parse_telethon_json(data: bytes, source: str, *, channel: str | None = None,
         message_id = item.get("message_id")
         if not isinstance(message_id, int) or isinstance(message_id, bool):
             raise InputError(source, f"{where}: message_id is missing or not an integer")
+        if not 0 <= message_id <= MAX_MESSAGE_ID:
+            raise InputError(source, f"{where}: message_id {message_id} is out of range")
         raw_text = item.get("text") or ""
         if not isinstance(raw_text, str):
             raise InputError(source, f"{where}: text is not a string")

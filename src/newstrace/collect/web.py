@@ -57,12 +57,25 @@ def _parse_xml(data: bytes, source: str, what: str) -> etree._Element:
         raise InputError(source, f"malformed {what}: {exc.msg}") from None
 
 
-def _absolute(href: str | None, base: str) -> str | None:
-    href = (href or "").strip()
+def _absolute(href: object, base: str) -> str | None:
+    """href made absolute against base; None when it is no http(s) URL (or no string at all, as a
+    JSON feed may give)."""
+    href = href.strip() if isinstance(href, str) else ""
     if not href:
         return None
-    url = urljoin(base, href)
+    try:
+        url = urljoin(base, href)
+    except ValueError:              # "http://[x": an unclosed IPv6 host
+        return None
     return url if url.lower().startswith(("http://", "https://")) else None
+
+
+def _with_base(base: str, element: etree._Element) -> str:
+    """base moved by the element's xml:base, when that is a URL at all."""
+    try:
+        return urljoin(base, element.get("{http://www.w3.org/XML/1998/namespace}base") or "")
+    except ValueError:
+        return base
 
 
 def _unique(urls: list[str | None]) -> list[str]:
@@ -86,7 +99,7 @@ def _rss_item_url(item: etree._Element, base: str) -> str | None:
 
 def _atom_entry_url(entry: etree._Element, base: str) -> str | None:
     """An Atom entry's rel="alternate" (or rel-less) link, against xml:base when given."""
-    base = urljoin(base, entry.get("{http://www.w3.org/XML/1998/namespace}base") or "")
+    base = _with_base(base, entry)
     for link in _children(entry, "link"):
         if (link.get("rel") or "alternate") == "alternate" and (link.get("type") or "text/html").startswith(
             ("text/html", "application/xhtml")
@@ -113,7 +126,7 @@ def feed_article_urls(data: bytes, feed_url: str) -> list[str]:
     if data.lstrip()[:1] == b"{":
         return _json_feed_urls(data, feed_url)
     root = _parse_xml(data, feed_url, "feed")
-    base = urljoin(feed_url, root.get("{http://www.w3.org/XML/1998/namespace}base") or "")
+    base = _with_base(feed_url, root)
     kind = _local(root)
     if kind in ("rss", "rdf"):
         channels = _children(root, "channel")

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from charset_normalizer import from_bytes
@@ -51,6 +51,8 @@ def extract_article(raw: bytes, url: str, *, content_type: str | None = None) ->
     """
     if not raw.strip():
         raise InputError(url, "empty page")
+    if _join(url, "") is None:
+        raise InputError(url, "not a valid URL")
     media_type, http_charset = _parse_content_type(content_type)
     if media_type and media_type not in config.HTML_CONTENT_TYPES + config.SNIFFED_CONTENT_TYPES:
         raise InputError(url, f"not an HTML page (content type {media_type})")
@@ -215,14 +217,26 @@ def body_paragraphs(body: etree._Element | None) -> list[str]:
 
 
 def canonical_url(tree: HtmlElement, url: str) -> str | None:
-    """<link rel=canonical>, else og:url, made absolute against the page URL."""
+    """<link rel=canonical>, else og:url, made absolute against the page URL (one that is no
+    URL at all, such as "http://[x", is skipped)."""
     for link in tree.iter("link"):
         if "canonical" in (link.get("rel") or "").lower().split() and (link.get("href") or "").strip():
-            return urljoin(url, link.get("href").strip())
+            if joined := _join(url, link.get("href").strip()):
+                return joined
     for meta in tree.iter("meta"):
         if (meta.get("property") or meta.get("name") or "").lower() == "og:url" and (meta.get("content") or "").strip():
-            return urljoin(url, meta.get("content").strip())
+            if joined := _join(url, meta.get("content").strip()):
+                return joined
     return None
+
+
+def _join(base: str, href: str) -> str | None:
+    try:
+        joined = urljoin(base, href)
+        urlsplit(joined).port           # raises for a port out of range
+        return joined
+    except ValueError:
+        return None
 
 
 def _json_ld_dates(tree: HtmlElement) -> Iterator[str]:
@@ -278,7 +292,10 @@ def _to_utc(value: str) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    parsed = parsed.astimezone(timezone.utc)
+    try:
+        parsed = parsed.astimezone(timezone.utc)
+    except OverflowError:           # 0001-01-01T00:00+05:00 has no UTC time
+        return None
     return parsed if plausible_date(parsed) else None
 
 

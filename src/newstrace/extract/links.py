@@ -33,7 +33,10 @@ def absolute_url(href: str | None, base_url: str) -> str | None:
     href = (href or "").strip()
     if not href or href.lower().startswith(_SKIP_SCHEMES):
         return None
-    url, _ = urldefrag(urljoin(base_url, href))
+    try:
+        url, _ = urldefrag(urljoin(base_url, href))
+    except ValueError:              # "http://[x": an unclosed IPv6 host, no URL
+        return None
     if not url.lower().startswith(("http://", "https://")) or url == urldefrag(base_url)[0]:
         return None
     try:

@@ -8,6 +8,7 @@ hosts, AMP path suffixes and a trailing slash.
 from __future__ import annotations
 
 import re
+from datetime import date
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from courlan import normalize_url
@@ -28,7 +29,10 @@ def url_key(url: str) -> str:
         normal = normalize_url(raw, trailing_slash=False)
     except ValueError:
         normal = raw
-    parts = urlsplit(normal)
+    try:
+        parts = urlsplit(normal)
+    except ValueError:              # "http://[x": no URL to take apart, compared as written
+        return normal.split("://", 1)[1].lower()
     host = (parts.hostname or "").lower()
     for prefix in config.HOST_VARIANT_PREFIXES:
         if host.startswith(prefix) and host.count(".") >= 2:
@@ -46,9 +50,17 @@ def url_key(url: str) -> str:
 
 def url_date(url: str) -> str | None:
     """The YYYY-MM-DD a news URL carries in its path (``/2026/01/09/``), if any."""
-    match = re.search(r"/((?:19|20)\d\d)[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|-|$)",
-                      urlsplit(url).path)
-    return "-".join(match.groups()) if match else None
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return None
+    match = re.search(r"/((?:19|20)\d\d)[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|-|$)", path)
+    if not match:
+        return None
+    try:
+        return date(*map(int, match.groups())).isoformat()
+    except ValueError:              # /2025/02/30/ is no day
+        return None
 
 
 def tme_post(url: str) -> tuple[str, int] | None:

@@ -216,6 +216,17 @@ def post_json(url: str, body: bytes) -> None:
         raise FetchError(url, f"webhook answered HTTP {response.status_code} {response.reason_phrase}")
 
 
+def _tail_lines(path: Path, size: int) -> set[str]:
+    """The whole lines among the last `size` bytes of a file: alerts a run wrote just before it
+    was killed, ahead of recording that it had (so the next run does not write them again)."""
+    if not path.exists():
+        return set()
+    with path.open("rb") as source:
+        source.seek(max(0, path.stat().st_size - size - 1))
+        tail = source.read().decode("utf-8", errors="replace")
+    return set(tail.split("\n")[1:] if path.stat().st_size > size + 1 else tail.split("\n"))
+
+
 def deliver(store: Store, *, webhook: str | None, alert_file: Path | None, post: Post = post_json) -> Delivery:
     """Append the alerts not yet written to alert_file and POST those not yet delivered to the
     webhook, oldest first. The first webhook failure ends this pass: the rest wait for the next."""
@@ -226,8 +237,9 @@ def deliver(store: Store, *, webhook: str | None, alert_file: Path | None, post:
         if pending:
             try:
                 alert_file.parent.mkdir(parents=True, exist_ok=True)
+                written = _tail_lines(alert_file, sum(len(row["payload"].encode("utf-8")) + 1 for row in pending))
                 with alert_file.open("a", encoding="utf-8") as out:
-                    out.writelines(f"{row['payload']}\n" for row in pending)
+                    out.writelines(f"{row['payload']}\n" for row in pending if row["payload"] not in written)
                     out.flush()
                     os.fsync(out.fileno())
             except OSError as exc:
