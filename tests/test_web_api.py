@@ -13,7 +13,9 @@ from conftest import running_app
 
 from newstrace.demo import build_demo_store
 from newstrace.store.sqlite import Store
-from newstrace.web.app import create_app
+from newstrace.match import near_copy, semantic
+from newstrace.match.lookup import shared_embedder
+from newstrace.web.app import create_app, warm_up
 
 TOKEN = "s3cret-token"
 DEMO_ARTICLE = "https://www.northwind-herald.example/2025/08/07/kestrel-port-workers-end-strike-after-pay-deal-a4521"
@@ -214,3 +216,12 @@ def test_health_and_metrics_say_what_stats_says(api):
     assert f'newstrace_links_by_stage{{stage="url"}} {float(counts["links_by_stage"]["url"])}' in lines
     assert any(line.startswith('newstrace_channel_newest_post_timestamp_seconds{channel="kestrel_today"}')
                for line in lines)
+
+
+def test_warm_up_builds_what_the_first_trace_needs(demo_db, tmp_path):
+    db = tmp_path / "warm.db"
+    shutil.copy(demo_db, db)
+    warm_up(str(db))
+    with Store(db) as store:
+        assert (*store.articles_version(), shared_embedder().name) in semantic._POOL
+        assert store.articles_version() in near_copy._INDEX

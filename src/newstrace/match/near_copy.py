@@ -36,7 +36,7 @@ def _minhashes(sets: Iterable[set[str]]) -> list[MinHash]:
 _INDEX: dict[tuple, tuple[MinHashLSH, dict[int, set[str]]] | None] = {}
 
 
-def _paragraph_index(store: Store) -> tuple[MinHashLSH, dict[int, set[str]]] | None:
+def paragraph_index(store: Store) -> tuple[MinHashLSH, dict[int, set[str]]] | None:
     """The LSH index of all article paragraphs and each article's shingles, kept in this process
     while the articles do not change (so tracing one new post does not rebuild it)."""
     key = store.articles_version()
@@ -68,7 +68,7 @@ def link_near_copies(store: Store, posts: list[Row]) -> list[Match]:
     posts = [row for row in posts if len(row["text"]) >= config.COPY_MIN_CHARS]
     if not posts:
         return []
-    found_index = _paragraph_index(store)
+    found_index = paragraph_index(store)
     if found_index is None:
         return []
     index, article_shingles = found_index

@@ -6,6 +6,7 @@ token, 404 unknown, 422 malformed request), and as an error page for the UI's ow
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newstrace import __version__, config
 from newstrace.errors import FetchError, NewstraceError, NotFoundError
+from newstrace.match.lookup import shared_embedder
+from newstrace.match.near_copy import paragraph_index
+from newstrace.match.semantic import load_pool
 from newstrace.report.stats import stats
+from newstrace.store.sqlite import Store
 from newstrace.web import api, pages
 from newstrace.web.metrics import exposition
 from newstrace.web.state import AppState
@@ -80,7 +85,18 @@ def create_app(db: str, *, token: str | None = None, allow_private: bool = False
     return app
 
 
+def warm_up(db: str) -> None:
+    """Load the model, the article pool and the near-copy index before the first request needs
+    them (at 20,000 articles that first request would otherwise wait about a minute)."""
+    with Store(db, any_thread=True) as store:
+        embedder = shared_embedder()
+        load_pool(store, embedder)
+        paragraph_index(store)
+
+
 def serve(db: str, *, host: str = config.SERVE_HOST, port: int = config.SERVE_PORT, **options: Any) -> None:
-    """Run the server until interrupted; options as create_app's."""
+    """Run the server until interrupted, warming its caches in the background; options as
+    create_app's."""
+    threading.Thread(target=warm_up, args=(db,), daemon=True, name="newstrace-warm-up").start()
     uvicorn.run(create_app(db, **options), host=host, port=port,
                 log_level="info", access_log=False)
