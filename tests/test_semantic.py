@@ -102,9 +102,9 @@ def test_the_shared_cache_spares_a_rebuilt_store_any_embedding(tmp_path, embedde
         assert rebuilt.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 2
 
 
-def test_tracing_again_judges_only_new_posts_until_an_article_arrives(tmp_path, embedder):
+def test_tracing_again_judges_only_new_posts_and_those_near_a_new_article(tmp_path, embedder):
     with fresh_store(tmp_path / "s.db") as store:
-        load_task(store, TASKS / "articles.jsonl", TASKS / "posts.jsonl")
+        run = load_task(store, TASKS / "articles.jsonl", TASKS / "posts.jsonl")
         trace(store, embedder=embedder)
         decisions = store.db.execute("SELECT post_id, article_id, decided_at FROM matches").fetchall()
         before = embedder.embedded
@@ -117,7 +117,13 @@ def test_tracing_again_judges_only_new_posts_until_an_article_arrives(tmp_path, 
                                         "title": "Valdoria cuts key rate to 6.5%", "lang": "en",
                                         "published_at": "2025-06-06",
                                         "text": "The National Bank of Valdoria cut its key rate to 6.5% on June 6."}))
-        assert len(store.posts_to_judge("semantic")) == 4
+        assert store.posts_to_judge("semantic") == []
+        store.add_article(task_article({"url": "https://www.northwind-herald.example/2025/09/18/ferry-timetable",
+                                        "title": "Kestrel ferries switch to the autumn timetable", "lang": "en",
+                                        "published_at": "2025-09-18",
+                                        "text": "Island ferries from Kestrel run four times a day from Monday."}))
+        assert [row["message_id"] for row in store.posts_to_judge("semantic")] == [
+            number for number, name in run.post_ids.items() if name == "p-orphan-ru"]
         trace(store, embedder=embedder)
         assert {row["post_id"] for row in store.db.execute("SELECT post_id FROM matches")} == {
             row["post_id"] for row in decisions}

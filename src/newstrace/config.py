@@ -172,6 +172,7 @@ EMBED_CACHE_DEFAULT = "~/.cache/newstrace/embeddings.db"
 ARTICLE_VIEW_CHARS = 600       # an article is embedded by its title and lead, not its whole text
 WINDOW_BEFORE_DAYS = 4         # a source is published at most this long before the post...
 WINDOW_AFTER_DAYS = 1          # ...or this long after it (time zones, late date stamps)
+REJUDGE_WINDOW_DAYS = 6        # a new article makes posts this close in time be judged again (> both windows)
 SEMANTIC_TOP_K = 30            # candidates per post kept for the fact checks
 SEMANTIC_MIN_SIMILARITY = 0.80 # below this post-article cosine nothing is a candidate, however the
                                # rest of the pool looks (the lowest right link on dev: 0.81)

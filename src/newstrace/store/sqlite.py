@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from newstrace import config
 from newstrace.config import default_db_path
 from newstrace.errors import InputError
 from newstrace.extract.urls import url_key
@@ -392,15 +393,21 @@ class Store:
 
     def posts_to_judge(self, stage: str) -> list[sqlite3.Row]:
         """Posts with text that no URL or forward links, which `stage` has not judged since the
-        post changed or articles were added."""
-        newest = self.db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
+        post changed, or since an article arrived that could be its source: one published within
+        config.REJUDGE_WINDOW_DAYS of the post, or of unknown date (a post of unknown time is
+        judged again for any new article). So an article arriving costs the posts near it in
+        time, not every post of the store."""
+        days = f"{config.REJUDGE_WINDOW_DAYS} days"
         return self.db.execute(
             "SELECT p.* FROM posts p "
             "LEFT JOIN matches m ON m.post_id = p.id AND m.stage IN ('url', 'forward', 'mention') "
             "LEFT JOIN text_traced t ON t.post_id = p.id AND t.stage = ? "
             "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 "
-            "AND (t.post_id IS NULL OR t.articles_seen < ? OR t.content_hash != p.content_hash) "
-            "ORDER BY p.id", (stage, newest)).fetchall()
+            "AND (t.post_id IS NULL OR t.content_hash != p.content_hash OR EXISTS ("
+            "  SELECT 1 FROM articles a WHERE a.id > t.articles_seen AND (a.published_at IS NULL "
+            "  OR p.posted_at IS NULL OR a.published_at BETWEEN strftime('%Y-%m-%dT%H:%M:%SZ', p.posted_at, '-' || ?) "
+            "  AND strftime('%Y-%m-%dT%H:%M:%SZ', p.posted_at, '+' || ?)))) "
+            "ORDER BY p.id", (stage, days, days)).fetchall()
 
     def mark_judged(self, stage: str, posts: Iterable[sqlite3.Row]) -> None:
         newest = self.db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
