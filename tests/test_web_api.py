@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 import shutil
 from pathlib import Path
@@ -13,6 +14,7 @@ from conftest import running_app
 
 from newstrace.demo import build_demo_store
 from newstrace.store.sqlite import Store
+from newstrace import config
 from newstrace.match import near_copy, semantic
 from newstrace.match.lookup import shared_embedder
 from newstrace.web.app import create_app, warm_up
@@ -225,3 +227,15 @@ def test_warm_up_builds_what_the_first_trace_needs(demo_db, tmp_path):
     with Store(db) as store:
         assert (*store.articles_version(), shared_embedder().name) in semantic._POOL
         assert store.articles_version() in near_copy._INDEX
+
+
+def test_the_story_list_page_is_paged_and_keeps_its_filters(api, monkeypatch):
+    monkeypatch.setattr(config, "STORIES_PAGE", 1)
+    first = api.get("/", params={"lang": "en"}).text
+    assert "2 stories" in first and "page 1 of 2" in first
+    assert 'href="/?lang=en&amp;page=2"' in first and 'id="previous"' not in first
+    second = api.get("/", params={"lang": "en", "page": 2}).text
+    assert 'href="/?lang=en&amp;page=1"' in second and 'id="next"' not in second
+    links = [re.findall(r'class="story-link" href="(/stories/[^"]+)"', text) for text in (first, second)]
+    assert len(links[0]) == len(links[1]) == 1 and links[0] != links[1]
+    assert api.get("/", params={"page": 0}).status_code == 422

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from newstrace import __version__
+from newstrace import __version__, config
 from newstrace.errors import NewstraceError
 from newstrace.match.lookup import search, shared_embedder
 from newstrace.report.dossier import build_dossier, find_article
@@ -61,11 +61,18 @@ def error_page(request: Request, status: int, message: str) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def stories_page(store: StoreDep, since: str | None = None, until: str | None = None,
-                 lang: str | None = None, category: str | None = None) -> HTMLResponse:
+                 lang: str | None = None, category: str | None = None,
+                 page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     found = list_stories(store, since=parse_day(since, "since"), until=parse_day(until, "until", end=True),
                          language=lang or None, category=category or None)
-    return render("stories.html", page="stories", stories=found,
-                  filters={"since": since or "", "until": until or "", "lang": lang or "", "category": category or ""})
+    filters = {"since": since or "", "until": until or "", "lang": lang or "", "category": category or ""}
+    start = (page - 1) * config.STORIES_PAGE
+    pages = max(1, -(-len(found) // config.STORIES_PAGE))
+    link = {name: value for name, value in filters.items() if value}
+    return render("stories.html", page="stories", stories=found[start:start + config.STORIES_PAGE],
+                  total=len(found), first=start + 1, filters=filters, number=page, pages=pages,
+                  previous=urlencode({**link, "page": page - 1}) if page > 1 else None,
+                  next=urlencode({**link, "page": page + 1}) if page < pages else None)
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
