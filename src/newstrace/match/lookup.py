@@ -24,8 +24,8 @@ from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.near_copy import link_near_copies
 from newstrace.match.semantic import LinkerModel, link_semantic, load_pool
 from newstrace.model import Link, Match
-from newstrace.report.dossier import align
-from newstrace.store.sqlite import Store, iso, parse_iso
+from newstrace.report.dossier import align, lag_seconds
+from newstrace.store.sqlite import Store, iso
 
 _MODEL_LOCK = threading.RLock()
 _EMBEDDER: list[Embedder] = []
@@ -87,8 +87,9 @@ def _nearest(store: Store, embedder: Embedder, text: str, limit: int) -> list[di
 def trace_text(store: Store, text: str, *, posted_at: datetime | None = None, semantic: bool = True,
                embedder: Embedder | None = None, model: LinkerModel | None = None) -> dict[str, Any]:
     """The source of a text that is not (or not yet) in the store: by URL, near-verbatim copy,
-    then meaning (without a time, only dates the text gives narrow the candidates); with the evidence, the credit, the paragraph it relays and, when semantic,
-    the nearest articles whether or not one was linked."""
+    then meaning (without a time, only dates the text gives narrow the candidates); with the
+    evidence, the credit, the paragraph it relays and, when semantic, the nearest articles
+    whether or not one was linked."""
     text = text.strip()
     if not text:
         raise InputError("text", "empty: paste the post's text or give its t.me URL")
@@ -106,19 +107,25 @@ def trace_text(store: Store, text: str, *, posted_at: datetime | None = None, se
                               "linked": match is not None, "nearest": nearest}
     if match is None:
         return result
-    article = store.article(match.article_id)
     links = [Link(url, url, "text") for url in urls_in_text(text)]
+    article = store.article(match.article_id)
     match.evidence.update(credit_evidence(text, links, article_url=article["url"], site_name=article["site_name"],
                                           forwarded_from=None, forwarded_from_name=None, own_channel=None))
+    result.update(_source(store, match.article_id, text, stamp, match.stage, match.score, match.evidence))
+    return result
+
+
+def _source(store: Store, article_id: int, text: str, posted_at: str | None, stage: str, score: float,
+            evidence: dict[str, Any]) -> dict[str, Any]:
+    """What a trace answers about the source found: the article, how it was found, the credit,
+    the lag and the paragraph relayed."""
+    article = store.article(article_id)
     paragraphs = json.loads(article["paragraphs"])
     index, _ = align(text, paragraphs)
-    published = parse_iso(article["published_at"])
-    result.update(source=article_summary(store, match.article_id), stage=match.stage, score=match.score,
-                  evidence=match.evidence, credit=match.evidence.get("credit"),
-                  credited=bool(match.evidence.get("credit")),
-                  lag_seconds=(posted_at - published).total_seconds() if published and posted_at else None,
-                  paragraph=index, paragraph_text=paragraphs[index] if paragraphs else None)
-    return result
+    return {"linked": True, "source": article_summary(store, article_id), "stage": stage, "score": score,
+            "evidence": evidence, "credit": evidence.get("credit"), "credited": bool(evidence.get("credit")),
+            "lag_seconds": lag_seconds(posted_at, article["published_at"]),
+            "paragraph": index, "paragraph_text": paragraphs[index] if paragraphs else None}
 
 
 def trace_post(store: Store, url: str, *, fetcher: Fetcher | None = None,
@@ -144,16 +151,8 @@ def trace_post(store: Store, url: str, *, fetcher: Fetcher | None = None,
     match = store.match_for_post(post["id"])
     if match is None:
         return result
-    evidence = json.loads(match["evidence"])
-    article = store.article(match["article_id"])
-    published, posted = parse_iso(article["published_at"]), parse_iso(post["posted_at"])
-    paragraphs = json.loads(article["paragraphs"])
-    index, _ = align(post["text"], paragraphs)
-    result.update(linked=True, source=article_summary(store, match["article_id"]), stage=match["stage"],
-                  score=match["score"], evidence=evidence, credit=evidence.get("credit"),
-                  credited=bool(evidence.get("credit")),
-                  lag_seconds=(posted - published).total_seconds() if published and posted else None,
-                  paragraph=index, paragraph_text=paragraphs[index] if paragraphs else None)
+    result.update(_source(store, match["article_id"], post["text"], post["posted_at"], match["stage"], match["score"],
+                          json.loads(match["evidence"])))
     return result
 
 

@@ -288,7 +288,7 @@ def _credited_first(store: Store, pool: Pool, text: str,
     for _, index, evidence in scored:
         if pool.stories[index] != story:
             continue
-        article = store.article(pool.ids[index])
-        if detect_credit(text, [], source_outlet=source_of(article["url"], article["site_name"])).kind != "none":
+        url, site_name = store.db.execute("SELECT url, site_name FROM articles WHERE id = ?", (pool.ids[index],)).fetchone()
+        if detect_credit(text, [], source_outlet=source_of(url, site_name)).kind != "none":
             return index, evidence
     return scored[0][1], scored[0][2]

@@ -82,6 +82,12 @@ def cluster(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts
     return levels
 
 
+def centrality(vectors: np.ndarray) -> np.ndarray:
+    """How central each of a group's (unit) vectors is: its similarity to the group's mean,
+    which orders members as their mean similarity to the others does."""
+    return vectors @ vectors.mean(axis=0)
+
+
 def _groups(component: np.ndarray) -> list[list[int]]:
     order = np.argsort(component, kind="stable")
     bounds = np.flatnonzero(np.diff(component[order])) + 1

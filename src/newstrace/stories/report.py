@@ -20,6 +20,7 @@ from newstrace.match.embed import Embedder, cached_vectors
 from newstrace.match.semantic import article_view, load_pool
 from newstrace.store.sqlite import Store, parse_iso
 from newstrace.stories.category import article_scores, story_category
+from newstrace.stories.cluster import centrality
 from newstrace.stories.related import related_stories
 from newstrace.stories.store import resolve_story, stories_version
 
@@ -49,13 +50,13 @@ def _items(store: Store, story: str | None = None) -> dict[str, list[dict[str, A
 
 
 def _summary(story: str, items: list[dict[str, Any]], scores: dict[int, np.ndarray],
-             centrality: dict[int, float]) -> dict[str, Any]:
+             central: dict[int, float]) -> dict[str, Any]:
     """A story's title in each language is that of its most central article in that language
     (the closest on average to the story's other articles), else its first."""
     articles = [item for item in items if item["kind"] == "article"]
     posts = [item for item in items if item["kind"] == "post"]
     titles: dict[str, str] = {}
-    for article in sorted(articles, key=lambda item: -centrality.get(item["id"], 0.0)):
+    for article in sorted(articles, key=lambda item: -central.get(item["id"], 0.0)):
         if article["title"] and article["language"] and article["language"] not in titles:
             titles[article["language"]] = article["title"]
     dated = [item for item in items if item["time"]]
@@ -82,8 +83,8 @@ _SUMMARIES: dict[tuple, list[dict[str, Any]]] = {}
 
 
 def _centrality(store: Store, stories: dict[str, list[dict[str, Any]]]) -> dict[int, float]:
-    """Each article's mean similarity to the other articles of its story, from the vectors the
-    store holds (an article without one counts as least central)."""
+    """How central each article is in its story (stories/cluster.centrality), from the vectors
+    the store holds (an article without one counts as least central)."""
     groups = {story: [item["id"] for item in items if item["kind"] == "article"] for story, items in stories.items()}
     wanted = [article_id for ids in groups.values() if len(ids) > 1 for article_id in ids]
     if not wanted:
@@ -92,15 +93,12 @@ def _centrality(store: Store, stories: dict[str, list[dict[str, Any]]]) -> dict[
     rows = store.db.execute(f"SELECT id, title, text FROM articles WHERE id IN ({marks})").fetchall()
     found = cached_vectors(store, [article_view(row["title"], row["text"]) for row in rows], query=False)
     vectors = {row["id"]: found[position] for position, row in enumerate(rows) if position in found}
-    centrality: dict[int, float] = {}
+    central: dict[int, float] = {}
     for ids in groups.values():
         present = [a for a in ids if a in vectors]
         if len(present) > 1:
-            matrix = np.vstack([vectors[a] for a in present])
-            sims = matrix @ matrix.T
-            for a, total in zip(present, sims.sum(axis=1) - np.diag(sims)):
-                centrality[a] = float(total) / (len(present) - 1)
-    return centrality
+            central.update(zip(present, centrality(np.vstack([vectors[a] for a in present])).tolist()))
+    return central
 
 
 def _summaries(store: Store) -> list[dict[str, Any]]:
@@ -110,9 +108,9 @@ def _summaries(store: Store) -> list[dict[str, Any]]:
     if key not in _SUMMARIES:
         scores = article_scores(store)
         stories = _items(store)
-        centrality = _centrality(store, stories)
+        central = _centrality(store, stories)
         _SUMMARIES.clear()
-        _SUMMARIES[key] = [_summary(story, items, scores, centrality) for story, items in stories.items()]
+        _SUMMARIES[key] = [_summary(story, items, scores, central) for story, items in stories.items()]
     return _SUMMARIES[key]
 
 

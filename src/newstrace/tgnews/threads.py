@@ -22,6 +22,7 @@ from newstrace.match.embed import Embedder
 from newstrace.match.semantic import load_pool
 from newstrace.store.sqlite import Store, parse_iso
 from newstrace.stories.category import Categorizer, is_news, story_category
+from newstrace.stories.cluster import centrality
 
 
 @dataclass
@@ -92,7 +93,7 @@ def build_threads(store: Store, embedder: Embedder, docs: list[Doc], categorizer
     threads = []
     for members in groups.values():
         vectors = pool.vectors[[where[d.article_id] for d in members]]
-        order = np.argsort(-(vectors @ vectors.mean(axis=0)), kind="stable")
+        order = np.argsort(-centrality(vectors), kind="stable")
         ranked = [members[i] for i in order]
         category = story_category([categorizer.scores(d.title, d.text, vectors[i])
                                    for d, i in zip(ranked, order)])
