@@ -168,3 +168,34 @@ def running_app(app: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """One throwaway PostgreSQL server for the whole run (tests/pgserver.py); the PostgreSQL half
+    of the backend-parametrized tests skips only where PostgreSQL is not installed at all."""
+    from pgserver import ThrowawayServer, _binaries
+
+    if _binaries() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    server = ThrowawayServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def new_db(backend: str, tmp_path, request: pytest.FixtureRequest):
+    """Names stores for a test on each backend: new_db("s.db") is a SQLite file in tmp_path, or an
+    empty PostgreSQL schema; the same name gives the same store again."""
+    if backend == "sqlite":
+        return lambda name="store.db": str(tmp_path / name)
+    server = request.getfixturevalue("pg_server")
+    made: dict[str, str] = {}
+    return lambda name="store.db": made.setdefault(name, server.new_database())

@@ -1,30 +1,34 @@
 import sqlite3
+import threading
 
+import psycopg
 import pytest
 
 from newstrace.errors import InputError
 from newstrace.model import Link
 from newstrace.store.schema import MIGRATIONS
-from newstrace.store.sqlite import Store
+from newstrace.store import fulltext
+from newstrace.store.sqlite import Store, fresh_store
 
 from factories import SOURCE_URL, article, post
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "store.db") as opened:
+def store(new_db):
+    with Store(new_db()) as opened:
         yield opened
 
 
-def test_new_store_is_migrated_and_in_wal_mode(store):
+def test_new_store_is_migrated(store):
     assert store.schema_version == len(MIGRATIONS)
-    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if store.dialect == "sqlite":
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_reopening_keeps_data_and_version(tmp_path):
-    with Store(tmp_path / "s.db") as first:
+def test_reopening_keeps_data_and_version(new_db):
+    with Store(new_db("s.db")) as first:
         first.add_posts([post("gull_news", 1, "Ferry fares frozen")])
-    with Store(tmp_path / "s.db") as again:
+    with Store(new_db("s.db")) as again:
         assert again.schema_version == len(MIGRATIONS)
         assert again.counts()["posts"] == 1
 
@@ -61,7 +65,7 @@ def test_a_failing_batch_leaves_no_half_written_posts(store):
     good = post("gull_news", 1, "fine")
     broken = post("gull_news", 2, "broken")
     broken.message_id = None  # violates NOT NULL on the second insert
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.IntegrityError)):
         store.add_posts([good, broken])
     assert store.counts()["posts"] == 0
 
@@ -89,13 +93,23 @@ def test_canonical_url_is_a_second_key(store):
 def test_full_text_search_covers_posts_and_articles(store):
     store.add_posts([post("gull_news", 1, "Паромные тарифы заморожены до 2026 года")])
     store.add_article(article())
-    hits = store.db.execute("SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'тарифы'").fetchall()
-    assert len(hits) == 1
-    hits = store.db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'Solberg'").fetchall()
-    assert len(hits) == 1
+    hits = fulltext.posts(store, "тарифы", 10)
+    assert [hit["message_id"] for hit in hits] == [1]
+    assert "[тарифы]" in hits[0]["snip"].lower()
+    assert len(fulltext.articles(store, "Solberg", 10)) == 1
     store.add_posts([post("gull_news", 1, "Тарифы на паром не изменятся")])
-    hits = store.db.execute("SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'заморожены'").fetchall()
-    assert hits == []
+    assert fulltext.posts(store, "заморожены", 10) == []
+    assert len(fulltext.posts(store, "паром", 10)) == 1
+
+
+def test_postgresql_search_stems_russian_and_english(new_db, backend):
+    if backend != "postgresql":
+        pytest.skip("stemming is PostgreSQL's; FTS5 matches words as typed")
+    with Store(new_db()) as store:
+        store.add_posts([post("gull_news", 1, "Забастовка докеров закончилась, workers returned")])
+        assert len(fulltext.posts(store, "забастовки докера", 10)) == 1
+        assert len(fulltext.posts(store, "worker returns", 10)) == 1
+        assert fulltext.posts(store, "забастовка учителей", 10) == []
 
 
 def test_channel_high_water_mark_only_rises(store):
@@ -104,12 +118,45 @@ def test_channel_high_water_mark_only_rises(store):
     assert store.channel_newest_id("gull_news") == 40
 
 
-def test_every_connection_to_a_store_shares_its_articles_version_and_a_new_store_gets_another(tmp_path):
-    path = tmp_path / "v.db"
+def test_every_connection_to_a_store_shares_its_articles_version_and_a_new_store_gets_another(new_db):
+    path = new_db("v.db")
     with Store(path) as first, Store(path, any_thread=True) as second:
         assert first.articles_version() == second.articles_version()
         before = first.articles_version()
-    for stale in tmp_path.glob("v.db*"):
-        stale.unlink()
-    with Store(path) as again:
+    with fresh_store(path) as again:
         assert again.articles_version()[0] == before[0] and again.articles_version()[1] != before[1]
+
+
+def test_a_postgresql_url_that_does_not_answer_is_a_clear_error_without_the_password():
+    with pytest.raises(InputError, match=r"postgresql://me:\*\*\*@127.0.0.1:9/x\?connect_timeout=2: cannot open the store \(connection failed"):
+        Store("postgresql://me:secret@127.0.0.1:9/x?connect_timeout=2")
+
+
+def test_writers_at_once_lose_and_duplicate_nothing(new_db):
+    """Four connections ingest overlapping batches at the same time: every post once, every
+    article once, no error (on PostgreSQL the writers take turns through an advisory lock)."""
+    path = new_db("shared.db")
+    Store(path).close()
+    errors: list[BaseException] = []
+
+    def writer(number: int) -> None:
+        try:
+            with Store(path, any_thread=True) as mine:
+                for start in range(0, 60, 10):
+                    mine.add_posts([post("gull_news", n, f"Post {n}") for n in range(start, start + 15)])
+                    mine.add_article(article(url=f"https://gull-gazette.example/news/{start % 30}"))
+                    mine.mark_channel_collected("gull_news", start + number)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Store(path) as store:
+        assert store.counts()["posts"] == 65
+        assert store.counts()["articles"] == 3
+        assert store.db.execute("SELECT count(DISTINCT message_id) FROM posts").fetchone()[0] == 65
+        assert store.channel_newest_id("gull_news") == 53

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from newstrace import __version__, config, ingest
+from newstrace.backfill import ENGINES, KINDS, backfill
 from newstrace.collect.http import Fetcher
 from newstrace.demo import run_demo
 from newstrace.errors import NewstraceError
@@ -203,6 +204,37 @@ def import_pdf(ctx: click.Context, files: tuple[str, ...], url: str | None) -> N
     """Article pages printed to PDF."""
     with _progress(len(files), "pdfs") as tick:
         _report(ingest.import_pdf(_store(ctx), files, url=url, progress=tick))
+
+
+@main.command("backfill")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="local: one process; ray: extraction and embedding as Ray Data batches on Ray workers.")
+@click.option("--address", default=None,
+              help="Ray cluster to use (HEAD:6379, after `ray start --head`); default: start a local Ray.")
+@click.option("--workers", type=int, default=config.BACKFILL_WORKERS, show_default=True,
+              help="Embedding actors on Ray (each loads the model once).")
+@click.option("--worker-cpus", type=int, default=config.BACKFILL_WORKER_CPUS, show_default=True,
+              help="CPUs and model threads per embedding actor.")
+@click.option("--batch-size", type=int, default=config.BACKFILL_BATCH, show_default=True,
+              help="Texts per Ray Data batch.")
+@click.option("--kind", type=click.Choice(KINDS), default=None,
+              help="What every input is (default: told from each path and its first row).")
+@click.option("--semantic/--no-semantic", default=True, show_default=True,
+              help="Also embed and match posts with no link or forward by their text.")
+@click.pass_context
+def backfill_command(ctx: click.Context, inputs: tuple[str, ...], engine: str, address: str | None, workers: int,
+                     worker_cpus: int, batch_size: int, kind: str | None, semantic: bool) -> None:
+    """Load and link an archive: Telegram exports (result.json), Telethon JSON dumps, JSONL of
+    posts or of articles, folders of HTML pages. Only this process writes to the store."""
+    try:
+        with _progress(None, "items") as tick:
+            result = backfill(_store(ctx), inputs, engine=engine, kind=kind, address=address, workers=workers,
+                              worker_cpus=worker_cpus, batch_size=batch_size, semantic=semantic, progress=tick)
+    except NewstraceError as error:
+        _fail(str(error))
+        sys.exit(1)
+    _report(result)
 
 
 @main.command()
@@ -460,7 +492,7 @@ def eval_command(articles: str, posts: str, predictions: str, store_path: str,
 def demo(demo_db: str) -> None:
     """Build a fresh store from the bundled sample corpus and print a dossier."""
     try:
-        click.echo(run_demo(Path(demo_db), log=lambda line: click.echo(line, err=True)), nl=False)
+        click.echo(run_demo(demo_db, log=lambda line: click.echo(line, err=True)), nl=False)
     except NewstraceError as error:
         _fail(str(error))
         sys.exit(1)

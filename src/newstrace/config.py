@@ -245,3 +245,11 @@ WATCH_BACKFILL_POSTS = 100     # posts read from a channel the first time it is 
 WATCH_FEED_ARTICLES = 50       # new articles fetched from one feed per poll (the rest wait for the next)
 WATCH_SPREAD_WINDOW_S = 3600   # default window of a "spread" alert rule: N channels within an hour
 WATCH_ALERT_TEXT_CHARS = 280   # how much of a post's text an alert carries
+
+# --- backfill/ (newstrace backfill, on one process or on Ray) ----------------------------------
+BACKFILL_WORKERS = 2           # embedding actors on Ray; each loads the model once
+BACKFILL_WORKER_CPUS = 1       # CPUs (and model threads) per actor
+BACKFILL_BATCH = 256           # rows per Ray Data batch (a multiple of EMBED_BATCH: same chunks as one process)
+BACKFILL_PAGE_CHUNK = 500      # HTML pages shipped to Ray at once, so raw pages never fill the object store
+BACKFILL_PAGE_BATCH = 16       # pages per extraction task (about 40 ms a page)
+RAY_OBJECT_STORE_BYTES = 1_500_000_000  # object store of a Ray that newstrace starts itself (not a cluster's)

@@ -20,7 +20,7 @@ from newstrace.match.cascade import trace
 from newstrace.match.evidence_links import LinkReport
 from newstrace.match.semantic import LinkerModel
 from newstrace.model import Article, Post
-from newstrace.store.sqlite import Store
+from newstrace.store.sqlite import Store, fresh_store
 from newstrace.stories.store import story_of_article
 
 EVAL_CHANNEL = "eval"
@@ -118,13 +118,6 @@ def predictions(run: EvalRun) -> list[dict[str, Any]]:
     for article_id, external in run.article_ids.items():
         lines.append({"item": external, "story": stories.get(article_id, f"a{article_id}")})
     return lines
-
-
-def fresh_store(path: str | Path) -> Store:
-    path = Path(path)
-    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        stale.unlink(missing_ok=True)
-    return Store(path)
 
 
 def share_embeddings(store: Store, cache: str | Path, *, save: bool) -> None:

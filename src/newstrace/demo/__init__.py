@@ -12,7 +12,7 @@ from newstrace import ingest
 from newstrace.match.cascade import trace
 from newstrace.match.embed import get_embedder
 from newstrace.report.dossier import build_dossier, find_article, render_summary, render_text
-from newstrace.store.sqlite import Store
+from newstrace.store.sqlite import Store, fresh_store
 
 DEMO_ARTICLE = "https://www.northwind-herald.example/2025/08/07/kestrel-port-workers-end-strike-after-pay-deal-a4521"
 
@@ -21,13 +21,11 @@ def demo_files() -> Path:
     return Path(str(resources.files("newstrace.demo")))
 
 
-def build_demo_store(path: Path, log: Callable[[str], None]) -> Store:
+def build_demo_store(path: str | Path, log: Callable[[str], None]) -> Store:
     """A fresh store holding the whole sample corpus, ingested the way a user would."""
-    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        stale.unlink(missing_ok=True)
     root = demo_files()
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    store = Store(path)
+    store = fresh_store(path)
     steps = [
         ("telegram preview pages", lambda: ingest.import_telegram_page(
             store, [str(root / f) for f in manifest["telegram_pages"]])),
@@ -46,7 +44,7 @@ def build_demo_store(path: Path, log: Callable[[str], None]) -> Store:
     return store
 
 
-def run_demo(path: Path, log: Callable[[str], None]) -> str:
+def run_demo(path: str | Path, log: Callable[[str], None]) -> str:
     """Build the demo store and return the dossier of the demo's main article, with its relays."""
     with build_demo_store(path, log) as store:
         article_id, _ = find_article(store, DEMO_ARTICLE)

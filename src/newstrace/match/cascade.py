@@ -8,7 +8,7 @@ from newstrace.match.attribution import credit_evidence
 from newstrace.match.embed import Embedder, get_embedder
 from newstrace.match.evidence_links import LinkReport, link_by_evidence
 from newstrace.match.near_copy import link_near_copies
-from newstrace.match.semantic import LinkerModel, link_semantic, load_pool
+from newstrace.match.semantic import LinkerModel, link_semantic, load_pool, posts_to_link
 from newstrace.model import Link, Match
 from newstrace.store.sqlite import Store
 from newstrace.stories.store import save_stories
@@ -41,8 +41,7 @@ def trace(store: Store, *, semantic: bool = True, embedder: Embedder | None = No
     store.mark_judged("copy", posts)
     report.by_stage["copy"] = len(copies)
     if semantic:
-        posts = [row for row in store.posts_to_judge("semantic")
-                 if (match := store.match_for_post(row["id"])) is None or match["stage"] == "semantic"]
+        posts = posts_to_link(store)
         decided: list[Match] = []
         if posts or store.db.execute("SELECT 1 FROM articles LEFT JOIN article_stories s ON s.article_id = articles.id "
                                      "WHERE s.link_story IS NULL LIMIT 1").fetchone():

@@ -108,7 +108,7 @@ def _lookup(store: Store, keys: Sequence[str]) -> dict[str, np.ndarray]:
 def _remember(store: Store, embedder: Embedder, vectors: dict[str, np.ndarray]) -> None:
     with store.transaction():
         store.db.executemany(
-            "INSERT OR IGNORE INTO embeddings (key, model, dim, vector) VALUES (?, ?, ?, ?)",
+            "INSERT INTO embeddings (key, model, dim, vector) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(key, embedder.name, embedder.dim, vector.astype(np.float32).tobytes())
              for key, vector in vectors.items()],
         )

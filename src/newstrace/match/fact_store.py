@@ -38,6 +38,8 @@ def article_facts(store: Store, rows: Sequence[Row]) -> list[Facts]:
         fresh.append((row["id"], row["content_hash"], _dumps(item)))
     if fresh:
         with store.transaction():
-            store.db.executemany("INSERT OR REPLACE INTO article_facts (article_id, content_hash, facts) VALUES (?, ?, ?)",
+            store.db.executemany("INSERT INTO article_facts (article_id, content_hash, facts) VALUES (?, ?, ?) "
+                                 "ON CONFLICT (article_id) DO UPDATE SET content_hash = excluded.content_hash, "
+                                 "facts = excluded.facts",
                                  fresh)
     return found

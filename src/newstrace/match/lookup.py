@@ -25,6 +25,7 @@ from newstrace.match.near_copy import link_near_copies
 from newstrace.match.semantic import LinkerModel, link_semantic, load_pool
 from newstrace.model import Link, Match
 from newstrace.report.dossier import align, lag_seconds
+from newstrace.store import fulltext
 from newstrace.store.sqlite import Store, iso
 
 _MODEL_LOCK = threading.RLock()
@@ -156,12 +157,6 @@ def trace_post(store: Store, url: str, *, fetcher: Fetcher | None = None,
     return result
 
 
-def _fts_query(query: str) -> str:
-    """Words as quoted FTS5 terms, so that user input is never read as FTS syntax."""
-    words = [word.replace('"', '""') for word in query.split()]
-    return " ".join(f'"{word}"' for word in words)
-
-
 def search(store: Store, query: str, *, semantic: bool = False, limit: int = config.SEARCH_LIMIT,
            embedder: Embedder | None = None) -> dict[str, Any]:
     """Articles and posts matching a query: full text (every word, any order) or, with
@@ -171,15 +166,10 @@ def search(store: Store, query: str, *, semantic: bool = False, limit: int = con
     if semantic:
         embedder = embedder or shared_embedder()
         return {"query": query, "mode": "semantic", "articles": _nearest(store, embedder, query, limit), "posts": []}
-    terms = _fts_query(query)
-    articles = [{**article_summary(store, row["rowid"]), "snippet": row["snip"]} for row in store.db.execute(
-        "SELECT rowid, snippet(articles_fts, 1, '[', ']', '…', 12) AS snip FROM articles_fts "
-        "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?", (terms, limit))]
+    articles = [{**article_summary(store, row["id"]), "snippet": row["snip"]}
+                for row in fulltext.articles(store, query, limit)]
     posts = []
-    for row in store.db.execute(
-            "SELECT p.id, p.channel, p.message_id, p.posted_at, snippet(posts_fts, 0, '[', ']', '…', 12) AS snip "
-            "FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid "
-            "WHERE posts_fts MATCH ? ORDER BY rank LIMIT ?", (terms, limit)):
+    for row in fulltext.posts(store, query, limit):
         match = store.match_for_post(row["id"])
         posts.append({"url": f"https://t.me/{row['channel']}/{row['message_id']}", "channel": row["channel"],
                       "posted_at": row["posted_at"], "snippet": row["snip"],

@@ -122,9 +122,28 @@ def load_pool(store: Store, embedder: Embedder) -> Pool:
     return _POOL[key]
 
 
-def _build_pool(store: Store, embedder: Embedder) -> Pool:
-    rows = store.db.execute(
+def posts_to_link(store: Store) -> list[Row]:
+    """The posts the next semantic step judges: new or changed since it last looked, and not
+    linked by an earlier step of the cascade."""
+    return [row for row in store.posts_to_judge("semantic")
+            if (match := store.match_for_post(row["id"])) is None or match["stage"] == "semantic"]
+
+
+def texts_to_embed(store: Store) -> tuple[list[str], list[str]]:
+    """What the next semantic step embeds, each text once: every article's view (passages, for
+    the pool) and the text of each post it judges (queries). Computing them ahead (the Ray
+    backfill) leaves the trace nothing to embed."""
+    views = [article_view(row["title"], row["text"]) for row in _article_rows(store)]
+    return list(dict.fromkeys(views)), list(dict.fromkeys(row["text"] for row in posts_to_link(store)))
+
+
+def _article_rows(store: Store) -> list[Row]:
+    return store.db.execute(
         "SELECT id, url, title, text, language, published_at, content_hash FROM articles ORDER BY id").fetchall()
+
+
+def _build_pool(store: Store, embedder: Embedder) -> Pool:
+    rows = _article_rows(store)
     views = [article_view(row["title"], row["text"]) for row in rows]
     article_facts = stored_facts(store, rows)
     languages = np.array([row["language"] or "" for row in rows])

@@ -18,12 +18,13 @@ def stats(store: Store, *, now: datetime | None = None) -> dict[str, Any]:
     now (default: the clock) decides which sources are paused at the moment."""
     moment = iso(now or datetime.now(timezone.utc))
     db = store.db
-    record: dict[str, Any] = {"store": store.path, "schema_version": store.schema_version, **store.counts()}
+    record: dict[str, Any] = {"store": store.display, "schema_version": store.schema_version, **store.counts()}
     record["links"] = sum(record["links_by_stage"].values())
     record["unlinked_posts"] = record["posts"] - record["links"]
     record["stories"] = db.execute("SELECT count(DISTINCT story) FROM article_stories").fetchone()[0]
     raised, failing = db.execute(
-        "SELECT count(*), coalesce(sum(delivered_at IS NULL AND last_error IS NOT NULL), 0) FROM alerts_sent").fetchone()
+        "SELECT count(*), count(CASE WHEN delivered_at IS NULL AND last_error IS NOT NULL THEN 1 END) "
+        "FROM alerts_sent").fetchone()
     last_error = db.execute("SELECT last_error FROM alerts_sent WHERE delivered_at IS NULL AND last_error IS NOT NULL "
                             "ORDER BY created_at DESC, rowid DESC LIMIT 1").fetchone()
     record["alerts"] = {"raised": raised, "delivery_failing": failing,
@@ -40,11 +41,12 @@ def stats(store: Store, *, now: datetime | None = None) -> dict[str, Any]:
         "errors": sum(source["errors"] for source in sources),
         "list": sources,
     }
-    # with max(), SQLite takes the bare columns (message_id) from the row holding the maximum
     record["by_channel"] = [dict(row) for row in db.execute(
         "SELECT p.channel, c.title, count(*) AS posts, max(p.posted_at) AS newest_posted_at, "
-        "p.message_id AS newest_id, c.collected_at FROM posts p LEFT JOIN channels c ON c.username = p.channel "
-        "GROUP BY p.channel ORDER BY p.channel")]
+        "(SELECT q.message_id FROM posts q WHERE q.channel = p.channel "
+        " ORDER BY q.posted_at IS NULL, q.posted_at DESC, q.message_id DESC LIMIT 1) AS newest_id, "
+        "c.collected_at FROM posts p LEFT JOIN channels c ON c.username = p.channel "
+        "GROUP BY p.channel, c.title, c.collected_at ORDER BY p.channel")]
     for channel in record["by_channel"]:
         channel["newest_post"] = f"https://t.me/{channel['channel']}/{channel.pop('newest_id')}"
     return record

@@ -1,13 +1,18 @@
-"""The store's schema as an ordered list of migrations; PRAGMA user_version says how many ran.
+"""The store's schema as an ordered list of migrations, the same on SQLite and PostgreSQL; the
+store records how many ran (PRAGMA user_version on SQLite, table schema_version on PostgreSQL).
 
 A migration is appended, never edited, so that every store can be brought up to date in place.
+Most are written once in SQL both backends read, PostgreSQL's column types put in by `for_dialect`;
+the few that cannot be (full-text indexes, a random id) are written for each backend.
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[str] = [
-    # 1: posts, articles, raw bytes, URL keys, links decided, full-text indexes
-    """
+import re
+
+Migration = str | dict[str, str]
+
+_TABLES_1 = """
     CREATE TABLE channels (
         username      TEXT PRIMARY KEY,
         title         TEXT,
@@ -115,6 +120,9 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX matches_article ON matches (article_id);
 
+"""
+
+_FTS_SQLITE_1 = """
     CREATE VIRTUAL TABLE posts_fts USING fts5 (
         text, content='posts', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
     );
@@ -138,7 +146,88 @@ MIGRATIONS: list[str] = [
             VALUES ('delete', old.id, old.title, old.text);
         INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
     END;
-    """,
+"""
+
+# One tsvector per row in a table of its own (so SELECT * stays the same on both backends), with
+# the Russian and the English configuration, kept current by triggers as FTS5's are on SQLite.
+_FTS_POSTGRESQL_1 = """
+    CREATE TABLE posts_fts (
+        post_id  BIGINT PRIMARY KEY REFERENCES posts (id),
+        fts      tsvector NOT NULL
+    );
+    CREATE INDEX posts_fts_index ON posts_fts USING gin (fts);
+    CREATE FUNCTION posts_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO posts_fts (post_id, fts)
+            VALUES (NEW.id, to_tsvector('russian', NEW.text) || to_tsvector('english', NEW.text))
+            ON CONFLICT (post_id) DO UPDATE SET fts = excluded.fts;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER posts_fts_sync AFTER INSERT OR UPDATE OF text ON posts
+        FOR EACH ROW EXECUTE FUNCTION posts_fts_sync();
+
+    CREATE TABLE articles_fts (
+        article_id  BIGINT PRIMARY KEY REFERENCES articles (id),
+        fts         tsvector NOT NULL
+    );
+    CREATE INDEX articles_fts_index ON articles_fts USING gin (fts);
+    CREATE FUNCTION articles_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO articles_fts (article_id, fts)
+            VALUES (NEW.id, setweight(to_tsvector('russian', NEW.title) || to_tsvector('english', NEW.title), 'A')
+                            || to_tsvector('russian', NEW.text) || to_tsvector('english', NEW.text))
+            ON CONFLICT (article_id) DO UPDATE SET fts = excluded.fts;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER articles_fts_sync AFTER INSERT OR UPDATE OF title, text ON articles
+        FOR EACH ROW EXECUTE FUNCTION articles_fts_sync();
+
+    ALTER TABLE post_versions ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY;
+"""
+
+_WATCH_6 = """
+    CREATE TABLE watch_sources (
+        name          TEXT PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        url           TEXT NOT NULL,
+        interval_s    INTEGER NOT NULL,
+        next_due      TEXT NOT NULL,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        errors        INTEGER NOT NULL DEFAULT 0,
+        paused_until  TEXT,
+        last_ok       TEXT,
+        last_error    TEXT,
+        last_error_at TEXT,
+        newest_item   TEXT
+    );
+
+    CREATE TABLE alerts_sent (
+        key           TEXT PRIMARY KEY,
+        rule          TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        payload       TEXT NOT NULL,
+        written_at    TEXT,
+        delivered_at  TEXT,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        last_error    TEXT
+    );
+
+    CREATE TABLE watch_marks (
+        name   TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    """
+
+_STORE_META_9 = """
+    CREATE TABLE store_meta (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+"""
+
+MIGRATIONS: list[Migration] = [
+    # 1: posts, articles, raw bytes, URL keys, links decided, full-text indexes
+    {"sqlite": _TABLES_1 + _FTS_SQLITE_1, "postgresql": _TABLES_1 + _FTS_POSTGRESQL_1},
     # 2: embeddings cached by content hash, so no text is embedded twice
     """
     CREATE TABLE embeddings (
@@ -177,38 +266,8 @@ MIGRATIONS: list[str] = [
     """,
     # 6: `newstrace watch`: each followed source's schedule and health, the alerts raised (each
     # once, with how far its delivery got), and how far the alert rules have looked
-    """
-    CREATE TABLE watch_sources (
-        name          TEXT PRIMARY KEY,
-        kind          TEXT NOT NULL,
-        url           TEXT NOT NULL,
-        interval_s    INTEGER NOT NULL,
-        next_due      TEXT NOT NULL,
-        failures      INTEGER NOT NULL DEFAULT 0,
-        errors        INTEGER NOT NULL DEFAULT 0,
-        paused_until  TEXT,
-        last_ok       TEXT,
-        last_error    TEXT,
-        last_error_at TEXT,
-        newest_item   TEXT
-    );
-
-    CREATE TABLE alerts_sent (
-        key           TEXT PRIMARY KEY,
-        rule          TEXT NOT NULL,
-        created_at    TEXT NOT NULL,
-        payload       TEXT NOT NULL,
-        written_at    TEXT,
-        delivered_at  TEXT,
-        attempts      INTEGER NOT NULL DEFAULT 0,
-        last_error    TEXT
-    );
-
-    CREATE TABLE watch_marks (
-        name   TEXT PRIMARY KEY,
-        value  TEXT NOT NULL
-    );
-    """,
+    {"sqlite": _WATCH_6,
+     "postgresql": _WATCH_6 + "ALTER TABLE alerts_sent ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY;"},
     # 7: `newstrace tgnews server`: the contest files put into the index, each with its article,
     # its max-age and whether the index added the article (and so may delete it)
     """
@@ -230,13 +289,9 @@ MIGRATIONS: list[str] = [
     """,
     # 9: an id of this store file, so that caches of article-derived indexes tell a store from a
     # new one made at the same path, while every connection to one store shares them
-    """
-    CREATE TABLE store_meta (
-        key    TEXT PRIMARY KEY,
-        value  TEXT NOT NULL
-    );
-    INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
-    """,
+    {"sqlite": _STORE_META_9 + "INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));",
+     "postgresql": _STORE_META_9 + "INSERT INTO store_meta (key, value) "
+                                   "VALUES ('store_id', md5(random()::text || clock_timestamp()::text));"},
     # 10: each article's facts (names, numbers, dates) for the text it had, read once
     """
     CREATE TABLE article_facts (
@@ -246,3 +301,22 @@ MIGRATIONS: list[str] = [
     );
     """,
 ]
+
+
+_INTEGER_KEY = re.compile(r"^(\s*id\s+)INTEGER PRIMARY KEY", re.MULTILINE)
+_TYPES = {r"\bINTEGER\b": "BIGINT", r"\bREAL\b": "DOUBLE PRECISION", r"\bBLOB\b": "BYTEA"}
+
+
+def for_dialect(migration: Migration, dialect: str) -> str:
+    """The migration's SQL for one backend; on PostgreSQL an `id INTEGER PRIMARY KEY` becomes an
+    identity column (SQLite's rowid alias does the same) and the other types their equivalents."""
+    if isinstance(migration, dict):
+        script = migration[dialect]
+    else:
+        script = migration
+    if dialect != "postgresql":
+        return script
+    script = _INTEGER_KEY.sub(r"\1BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY", script)
+    for pattern, replacement in _TYPES.items():
+        script = re.sub(pattern, replacement, script)
+    return script

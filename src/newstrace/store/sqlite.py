@@ -1,4 +1,5 @@
-"""SQLite store: posts, articles, their raw bytes, and the links decided between them.
+"""The store: posts, articles, their raw bytes, and the links decided between them, in one SQLite
+file (the default) or a PostgreSQL database (a postgresql:// URL, for teams sharing one store).
 
 Every write method is one transaction, so a crash leaves either the whole item or nothing, and
 every write is idempotent: the same post or article twice gives one row. An edited post keeps its
@@ -22,7 +23,9 @@ from newstrace.config import default_db_path
 from newstrace.errors import InputError
 from newstrace.extract.urls import url_key
 from newstrace.model import Article, Link, Match, Post
-from newstrace.store.schema import MIGRATIONS
+from newstrace.store import postgres
+from newstrace.store.schema import MIGRATIONS, for_dialect
+
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -78,12 +81,23 @@ class IngestCounts:
 
 
 class Store:
-    """One SQLite file holding everything newstrace knows."""
+    """One SQLite file or PostgreSQL database holding everything newstrace knows."""
 
     def __init__(self, path: str | Path, *, any_thread: bool = False) -> None:
-        """any_thread lets a server hand the connection to whichever worker thread serves the
-        request that holds it (one request at a time)."""
+        """path is a SQLite file or a postgresql:// URL. any_thread lets a server hand the
+        connection to whichever worker thread serves the request that holds it (one request at a
+        time)."""
         self.path = str(path)
+        self.dialect = "postgresql" if postgres.is_url(self.path) else "sqlite"
+        self.display = postgres.without_password(self.path)
+        if self.dialect == "postgresql":
+            try:
+                self.db: Any = postgres.Connection(self.path)
+                self.migrate()
+            except postgres.Error as exc:
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise InputError(self.display, f"cannot open the store ({message})") from None
+            return
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                       check_same_thread=not any_thread)
@@ -108,22 +122,40 @@ class Store:
 
     @property
     def schema_version(self) -> int:
+        if self.dialect == "postgresql":
+            return self.db.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
     def migrate(self) -> None:
-        """Run the migrations this file has not seen yet, each in its own transaction."""
-        version = self.schema_version
-        if version > len(MIGRATIONS):
-            raise InputError(self.path, f"store schema {version} is newer than this newstrace")
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        """Run the migrations this store has not seen yet, each in its own transaction (another
+        process migrating at the same time waits, then finds nothing left to do)."""
+        if self.dialect == "postgresql":
+            self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        while True:
             with self.transaction():
-                for statement in _statements(script):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number}")
+                version = self.schema_version
+                if version > len(MIGRATIONS):
+                    raise InputError(self.display, f"store schema {version} is newer than this newstrace")
+                if version == len(MIGRATIONS):
+                    return
+                script = for_dialect(MIGRATIONS[version], self.dialect)
+                if self.dialect == "postgresql":
+                    self.db.raw.execute(script)
+                    self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (version + 1,))
+                else:
+                    for statement in _statements(script):
+                        self.db.execute(statement)
+                    self.db.execute(f"PRAGMA user_version = {version + 1}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+    def transaction(self) -> Iterator[Any]:
+        """One transaction; writers take turns (BEGIN IMMEDIATE on SQLite, an advisory lock on
+        PostgreSQL), so a read-then-write inside sees no other writer's half-done work."""
+        if self.dialect == "postgresql":
+            self.db.execute("BEGIN")
+            self.db.execute("SELECT pg_advisory_xact_lock(hashtext('newstrace:' || current_schema()))")
+        else:
+            self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
         except BaseException:
@@ -142,7 +174,7 @@ class Store:
                 title = post.channel_title or channel_title
                 self.db.execute(
                     "INSERT INTO channels (username, title) VALUES (?, ?) "
-                    "ON CONFLICT (username) DO UPDATE SET title = coalesce(excluded.title, title)",
+                    "ON CONFLICT (username) DO UPDATE SET title = coalesce(excluded.title, channels.title)",
                     (post.channel, title),
                 )
         return counts
@@ -179,8 +211,8 @@ class Store:
             columns = ", ".join(fields)
             marks = ", ".join("?" for _ in fields)
             post_id = self.db.execute(
-                f"INSERT INTO posts ({columns}) VALUES ({marks})", tuple(fields.values())
-            ).lastrowid
+                f"INSERT INTO posts ({columns}) VALUES ({marks}) RETURNING id", tuple(fields.values())
+            ).fetchone()[0]
             self._record_version(post_id, post.text, digest, stamp)
             self._replace_post_links(post_id, post)
             return "new"
@@ -197,8 +229,8 @@ class Store:
 
     def _record_version(self, post_id: int, text: str, digest: str, stamp: str) -> None:
         self.db.execute(
-            "INSERT OR IGNORE INTO post_versions (post_id, text, content_hash, seen_at) "
-            "VALUES (?, ?, ?, ?)", (post_id, text, digest, stamp))
+            "INSERT INTO post_versions (post_id, text, content_hash, seen_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", (post_id, text, digest, stamp))
 
     def _replace_post_links(self, post_id: int, post: Post) -> None:
         self._replace_links("post_links", "post_id", post_id, post.links)
@@ -234,7 +266,8 @@ class Store:
             self.db.execute(
                 "INSERT INTO channels (username, newest_id, collected_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (username) DO UPDATE SET "
-                "newest_id = max(coalesce(newest_id, 0), coalesce(excluded.newest_id, 0)), "
+                "newest_id = CASE WHEN coalesce(excluded.newest_id, 0) > coalesce(channels.newest_id, 0) "
+                "THEN excluded.newest_id ELSE coalesce(channels.newest_id, 0) END, "
                 "collected_at = excluded.collected_at",
                 (channel, newest_id, now_iso()),
             )
@@ -278,8 +311,8 @@ class Store:
                 columns = ", ".join(fields)
                 marks = ", ".join("?" for _ in fields)
                 article_id = self.db.execute(
-                    f"INSERT INTO articles ({columns}) VALUES ({marks})", tuple(fields.values())
-                ).lastrowid
+                    f"INSERT INTO articles ({columns}) VALUES ({marks}) RETURNING id", tuple(fields.values())
+                ).fetchone()[0]
                 status = "new"
             elif row["content_hash"] == digest:
                 article_id, status = row["id"], "unchanged"
@@ -289,7 +322,7 @@ class Store:
                 self.db.execute(f"UPDATE articles SET {assignments} WHERE id = ?",
                                 (*fields.values(), article_id))
             self.db.executemany(
-                "INSERT OR IGNORE INTO article_urls (url_key, article_id) VALUES (?, ?)",
+                "INSERT INTO article_urls (url_key, article_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(k, article_id) for k in keys],
             )
             if status != "unchanged":
@@ -299,7 +332,7 @@ class Store:
     def _store_raw(self, data: bytes, content_type: str) -> str:
         digest = hashlib.sha256(data).hexdigest()
         self.db.execute(
-            "INSERT OR IGNORE INTO raw_documents (hash, content_type, size, bytes) VALUES (?, ?, ?, ?)",
+            "INSERT INTO raw_documents (hash, content_type, size, bytes) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (digest, content_type, len(data), data),
         )
         return digest
@@ -311,16 +344,27 @@ class Store:
         row = self.article(article_id)
         if row is None:
             return
-        self.db.execute("INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)",
-                        (article_id, row["title"], row["text"]))
-        for (table,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
-            for key in self.db.execute(f"PRAGMA foreign_key_list({table})").fetchall():
-                if key["table"] == "articles":
-                    self.db.execute(f"DELETE FROM {table} WHERE {key['from']} = ?", (article_id,))
+        if self.dialect == "sqlite":
+            self.db.execute("INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)",
+                            (article_id, row["title"], row["text"]))
+        for table, column in self._references_to("articles"):
+            self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (article_id,))
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
         if row["raw_hash"]:
             self.db.execute("DELETE FROM raw_documents WHERE hash = ? AND NOT EXISTS "
                             "(SELECT 1 FROM articles WHERE raw_hash = ?)", (row["raw_hash"], row["raw_hash"]))
+
+    def _references_to(self, target: str) -> list[tuple[str, str]]:
+        """(table, column) of every foreign key pointing at a table, read from the schema."""
+        if self.dialect == "postgresql":
+            return [tuple(row) for row in self.db.execute(
+                "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c "
+                "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                "WHERE c.contype = 'f' AND c.confrelid = ?::regclass", (target,)).fetchall()]
+        return [(table, key["from"])
+                for (table,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+                for key in self.db.execute(f"PRAGMA foreign_key_list({table})").fetchall()
+                if key["table"] == target]
 
     def article(self, article_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -384,8 +428,8 @@ class Store:
                     "article_id = excluded.article_id, stage = excluded.stage, "
                     "score = excluded.score, evidence = excluded.evidence, "
                     "decided_at = excluded.decided_at "
-                    "WHERE article_id != excluded.article_id OR stage != excluded.stage "
-                    "OR score != excluded.score OR evidence != excluded.evidence",
+                    "WHERE matches.article_id != excluded.article_id OR matches.stage != excluded.stage "
+                    "OR matches.score != excluded.score OR matches.evidence != excluded.evidence",
                     (post_id, match.article_id, match.stage, match.score, evidence, stamp),
                 )
                 changed += cursor.rowcount
@@ -397,7 +441,6 @@ class Store:
         config.REJUDGE_WINDOW_DAYS of the post, or of unknown date (a post of unknown time is
         judged again for any new article). So an article arriving costs the posts near it in
         time, not every post of the store."""
-        days = f"{config.REJUDGE_WINDOW_DAYS} days"
         return self.db.execute(
             "SELECT p.* FROM posts p "
             "LEFT JOIN matches m ON m.post_id = p.id AND m.stage IN ('url', 'forward', 'mention') "
@@ -405,9 +448,25 @@ class Store:
             "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 "
             "AND (t.post_id IS NULL OR t.content_hash != p.content_hash OR EXISTS ("
             "  SELECT 1 FROM articles a WHERE a.id > t.articles_seen AND (a.published_at IS NULL "
-            "  OR p.posted_at IS NULL OR a.published_at BETWEEN strftime('%Y-%m-%dT%H:%M:%SZ', p.posted_at, '-' || ?) "
-            "  AND strftime('%Y-%m-%dT%H:%M:%SZ', p.posted_at, '+' || ?)))) "
-            "ORDER BY p.id", (stage, days, days)).fetchall()
+            f"  OR p.posted_at IS NULL OR a.published_at BETWEEN {self.shifted('p.posted_at', -1)} "
+            f"  AND {self.shifted('p.posted_at', +1)}))) "
+            "ORDER BY p.id", (stage, config.REJUDGE_WINDOW_DAYS, config.REJUDGE_WINDOW_DAYS)).fetchall()
+
+    def shifted(self, column: str, sign: int) -> str:
+        """SQL for a stored timestamp moved by a number of days given as the next parameter (sign
+        says which way), written back in the store's one timestamp format."""
+        if self.dialect == "postgresql":
+            op = "-" if sign < 0 else "+"
+            return (f"to_char((({column})::timestamptz {op} make_interval(days => ?::int)) AT TIME ZONE 'UTC', "
+                    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+        op = "'-'" if sign < 0 else "'+'"
+        return f"strftime('%Y-%m-%dT%H:%M:%SZ', {column}, {op} || ? || ' days')"
+
+    def epoch(self, column: str) -> str:
+        """SQL for a stored timestamp as whole seconds since 1970."""
+        if self.dialect == "postgresql":
+            return f"CAST(extract(epoch FROM ({column})::timestamptz) AS BIGINT)"
+        return f"CAST(strftime('%s', {column}) AS INTEGER)"
 
     def mark_judged(self, stage: str, posts: Iterable[sqlite3.Row]) -> None:
         newest = self.db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
@@ -452,6 +511,18 @@ def _statements(script: str) -> list[str]:
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
+
+
+def fresh_store(target: str | Path) -> Store:
+    """An empty store at target, whatever was there: a SQLite file is deleted; a PostgreSQL
+    database has every table of its current schema dropped."""
+    if postgres.is_url(target):
+        with Store(target) as old:
+            postgres.drop_schema_objects(old.db)
+    else:
+        for stale in (Path(target), Path(f"{target}-wal"), Path(f"{target}-shm")):
+            stale.unlink(missing_ok=True)
+    return Store(target)
 
 
 def open_store(path: str | Path | None = None) -> Store:

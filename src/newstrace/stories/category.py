@@ -159,12 +159,13 @@ def article_scores(store: Store, article_ids: Sequence[int] | None = None) -> di
     text."""
     stale = store.db.execute(
         "SELECT a.id, a.title, a.text, a.content_hash FROM articles a LEFT JOIN article_categories c "
-        "ON c.article_id = a.id WHERE c.content_hash IS NOT a.content_hash").fetchall()
+        "ON c.article_id = a.id WHERE c.content_hash IS DISTINCT FROM a.content_hash").fetchall()
     if stale:
         categorizer = Categorizer()
         with store.transaction():
             store.db.executemany(
-                "INSERT OR REPLACE INTO article_categories (article_id, content_hash, scores) VALUES (?, ?, ?)",
+                "INSERT INTO article_categories (article_id, content_hash, scores) VALUES (?, ?, ?) "
+                "ON CONFLICT (article_id) DO UPDATE SET content_hash = excluded.content_hash, scores = excluded.scores",
                 [(row["id"], row["content_hash"], json.dumps([round(float(v), 4) for v in
                                                              categorizer.scores(row["title"] or "", row["text"] or "")]))
                  for row in stale])

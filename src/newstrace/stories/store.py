@@ -27,14 +27,15 @@ def save_stories(store: Store, article_ids: Sequence[int], links: Grouping, stor
             "INSERT INTO article_stories (article_id, story, link_story) VALUES (?, ?, ?) "
             "ON CONFLICT (article_id) DO UPDATE SET story = excluded.story, link_story = excluded.link_story",
             changed)
-        store.db.executemany("INSERT OR REPLACE INTO story_aliases (alias, story) VALUES (?, ?)",
+        store.db.executemany("INSERT INTO story_aliases (alias, story) VALUES (?, ?) "
+                             "ON CONFLICT (alias) DO UPDATE SET story = excluded.story",
                              [(alias, story) for alias, story in stories.aliases.items() if alias not in current])
         store.db.executemany("UPDATE story_aliases SET story = ? WHERE story = ?",
                              [(story, alias) for alias, story in stories.aliases.items()])
         store.db.executemany("DELETE FROM story_aliases WHERE alias = ?", [(key,) for key in current])
         if changed or stories.aliases:
             store.db.execute("INSERT INTO store_meta (key, value) VALUES ('stories_version', '1') "
-                             "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+                             "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(store_meta.value AS INTEGER) + 1 AS TEXT)")
     return len(changed)
 
 

@@ -18,7 +18,6 @@ from newstrace.store.sqlite import Store, now_iso
 from newstrace.stories.category import CATEGORIES, Categorizer
 from newstrace.tgnews.parse import parse_page
 from newstrace.tgnews.threads import Doc, build_threads
-_EPOCH = "CAST(strftime('%s', a.published_at) AS INTEGER)"
 
 
 class Index:
@@ -68,9 +67,10 @@ class Index:
 
     def expire(self) -> None:
         """Forget the files whose max-age has run out by the index's clock."""
+        epoch = self.store.epoch("a.published_at")
         stale = [row["name"] for row in self.store.db.execute(
             f"SELECT f.name FROM tgnews_files f JOIN articles a ON a.id = f.article_id "
-            f"WHERE f.max_age IS NOT NULL AND {_EPOCH} + f.max_age < (SELECT max({_EPOCH}) "
+            f"WHERE f.max_age IS NOT NULL AND {epoch} + f.max_age < (SELECT max({epoch}) "
             f"FROM tgnews_files f JOIN articles a ON a.id = f.article_id)")]
         for name in stale:
             self.delete(name)

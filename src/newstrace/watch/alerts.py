@@ -48,7 +48,7 @@ def start_marks(store: Store) -> None:
     raises no alert."""
     top_post, top_article = _tops(store)
     with store.transaction():
-        store.db.executemany("INSERT OR IGNORE INTO watch_marks (name, value) VALUES (?, ?)",
+        store.db.executemany("INSERT INTO watch_marks (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
                              [("checked_at", now_iso()), ("post_id", str(top_post)),
                               ("article_id", str(top_article))])
 
@@ -84,7 +84,7 @@ def raise_alerts(store: Store, rules: Iterable[Rule], *, checked_from: str) -> l
         for alert in found:
             alert["time"] = stamp
             cursor = store.db.execute(
-                "INSERT OR IGNORE INTO alerts_sent (key, rule, created_at, payload) VALUES (?, ?, ?, ?)",
+                "INSERT INTO alerts_sent (key, rule, created_at, payload) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (alert["key"], alert["rule"], stamp, json.dumps(alert, ensure_ascii=False, sort_keys=True)))
             if cursor.rowcount:
                 new.append(alert)

@@ -38,8 +38,10 @@ def sync_sources(store: Store, sources: Sequence[Source], *, base_url: str, now:
             store.db.execute(
                 "INSERT INTO watch_sources (name, kind, url, interval_s, next_due) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET url = excluded.url, interval_s = excluded.interval_s, "
-                "next_due = CASE WHEN paused_until IS NULL THEN min(next_due, ?) ELSE next_due END",
-                (source.name, source.kind, source_url(source, base_url), source.interval_s, iso(now), soonest))
+                "next_due = CASE WHEN watch_sources.paused_until IS NULL AND ? < watch_sources.next_due "
+                "THEN ? ELSE watch_sources.next_due END",
+                (source.name, source.kind, source_url(source, base_url), source.interval_s, iso(now),
+                 soonest, soonest))
         marks = ",".join("?" * len(names))
         dropped = [row[0] for row in store.db.execute(
             f"SELECT name FROM watch_sources WHERE name NOT IN ({marks}) ORDER BY name", names)]
