@@ -185,7 +185,18 @@ def pg_server() -> Iterator[object]:
         server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def db_for(backend: str, request: pytest.FixtureRequest, directory, name: str = "store.db") -> str:
+    """A new store's --db value on a backend: a SQLite file in directory, or an empty PostgreSQL
+    schema of the session's throwaway server."""
+    if backend == "sqlite":
+        return str(directory / name)
+    return request.getfixturevalue("pg_server").new_database()
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
@@ -194,8 +205,5 @@ def backend(request: pytest.FixtureRequest) -> str:
 def new_db(backend: str, tmp_path, request: pytest.FixtureRequest):
     """Names stores for a test on each backend: new_db("s.db") is a SQLite file in tmp_path, or an
     empty PostgreSQL schema; the same name gives the same store again."""
-    if backend == "sqlite":
-        return lambda name="store.db": str(tmp_path / name)
-    server = request.getfixturevalue("pg_server")
     made: dict[str, str] = {}
-    return lambda name="store.db": made.setdefault(name, server.new_database())
+    return lambda name="store.db": made.setdefault(name, db_for(backend, request, tmp_path, name))

@@ -48,11 +48,11 @@ def test_no_evidence_is_other():
     assert categorize("Zzz qqq", "") == "other"
 
 
-def test_embeddings_decide_a_text_with_no_keyword(tmp_path):
+def test_embeddings_decide_a_text_with_no_keyword(new_db):
     title, text = "Late header sends the hosts through", "A corner in stoppage time decided the tie."
     assert not keyword_hits(title, text).any()
     embedder = get_embedder()
-    with Store(tmp_path / "s.db") as store:
+    with Store(new_db()) as store:
         with_vectors = Categorizer.with_embeddings(store, embedder)
         vector = embed_cached(store, embedder, [article_view(title, text)], query=False)[0]
     assert with_vectors.prototypes.shape == (len(CATEGORIES), embedder.dim)

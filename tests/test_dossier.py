@@ -11,8 +11,8 @@ from factories import SOURCE_URL, article, post
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "store.db") as opened:
+def store(new_db):
+    with Store(new_db()) as opened:
         opened.add_article(article(
             links=[Link("https://www.gull-gazette.example/2026/01/09/ferry-fleet-renewed-a901", "Fleet", "related"),
                    Link("https://www.gull-gazette.example/2025/02/01/ferry-timetable-a12", "Timetable", "related")]))

@@ -16,6 +16,7 @@ from newstrace.model import Link
 from newstrace.report.export import RELAY_FIELDS, STORY_FIELDS, export_relays
 from newstrace.store.sqlite import Store
 
+from conftest import BACKENDS, db_for
 from factories import SOURCE_URL, article, post
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,10 +24,10 @@ HERALD = "outlet:Northwind Herald"
 VESTNIK = "outlet:Приозёрский вестник"
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    """One demo store for the module: exports only read it."""
-    db = tmp_path_factory.mktemp("demo") / "demo.db"
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_db(request, tmp_path_factory):
+    """One demo store for the module on each backend: exports only read it."""
+    db = db_for(request.param, request, tmp_path_factory.mktemp("demo"), "demo.db")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NEWSTRACE_EMBED_CACHE", "")
         build_demo_store(db, log=lambda line: None).close()
@@ -37,8 +38,8 @@ def demo_db(tmp_path_factory):
 def relays_in_store(demo_db):
     """(relays, credited relays) counted straight from the matches table."""
     with Store(demo_db) as store:
-        return store.db.execute(
-            "SELECT count(*), sum(json_extract(evidence, '$.credit') IS NOT NULL) FROM matches").fetchone()
+        evidence = [json.loads(row[0]) for row in store.db.execute("SELECT evidence FROM matches")]
+    return len(evidence), sum(item.get("credit") is not None for item in evidence)
 
 
 def export(db, *args):
@@ -101,8 +102,8 @@ def test_format_option_overrides_the_file_name(demo_db, tmp_path):
     assert out.read_bytes().startswith(",".join(RELAY_FIELDS).encode() + b"\r\n")
 
 
-def test_a_relay_of_an_undated_article_has_no_lag(tmp_path):
-    with Store(tmp_path / "store.db") as store:
+def test_a_relay_of_an_undated_article_has_no_lag(tmp_path, new_db):
+    with Store(new_db()) as store:
         store.add_article(article(published_at=None, site_name=None))
         store.add_posts([post("gull_news", 5, "Паромы: тарифы заморожены",
                               links=[Link(SOURCE_URL, "Gull Gazette", "hidden")])])
@@ -132,10 +133,10 @@ def test_stories_export_one_row_per_story_item(demo_db, tmp_path):
     assert [row["credited"] for row in strike if row["kind"] == "post"].count("false") == 3
 
 
-def test_dossiers_jsonl_one_dossier_a_line(tmp_path):
+def test_dossiers_jsonl_one_dossier_a_line(tmp_path, new_db):
     """A small store whose relays align by their words, so that no embedding model is loaded."""
     russian = "https://vestnik.example/news/2025-03-14/paromy"
-    with Store(tmp_path / "store.db") as store:
+    with Store(new_db()) as store:
         store.add_article(article())
         store.add_article(article(russian, title="Тарифы на паромы заморожены", language="ru",
                                   site_name="Вестник", paragraphs=["Тарифы на паромы для жителей островов заморожены."]))
@@ -147,7 +148,7 @@ def test_dossiers_jsonl_one_dossier_a_line(tmp_path):
         ])
         link_by_evidence(store)
     out = tmp_path / "dossiers.jsonl"
-    result = export(tmp_path / "store.db", "dossiers", "--format", "jsonl", str(out))
+    result = export(new_db(), "dossiers", "--format", "jsonl", str(out))
     assert result.stderr == f"2 dossiers written to {out}\n"
     lines = out.read_text(encoding="utf-8").splitlines()
     assert "Тарифы на паромы заморожены" in lines[1]
@@ -155,7 +156,7 @@ def test_dossiers_jsonl_one_dossier_a_line(tmp_path):
     assert [(r["article"]["url"], [relay["url"] for relay in r["relays"]]) for r in records] == [
         (SOURCE_URL, ["https://t.me/gull_news/5"]), (russian, ["https://t.me/islands/9"])]
     assert records[0]["relays"][0]["paragraph"] == 1
-    assert export(tmp_path / "store.db", "dossiers", "--format", "jsonl", "--all", "-").stdout.count("\n") == 3
+    assert export(new_db(), "dossiers", "--format", "jsonl", "--all", "-").stdout.count("\n") == 3
 
 
 def test_network_gexf_weights_edges_by_relays_and_credit(demo_db, relays_in_store, tmp_path):

@@ -11,8 +11,8 @@ def rows(store):
     return store.db.execute("SELECT id, title, text, content_hash FROM articles ORDER BY id").fetchall()
 
 
-def test_facts_come_back_from_the_store_as_they_were_read_and_a_changed_text_is_read_again(tmp_path):
-    with fresh_store(tmp_path / "f.db") as store:
+def test_facts_come_back_from_the_store_as_they_were_read_and_a_changed_text_is_read_again(new_db):
+    with fresh_store(new_db()) as store:
         store.add_article(article(paragraphs=["Глава Нацбанка Амалия Стренк 14 марта снизила ставку до 7,5%.",
                                               "The ninth round of talks with Witkoff ends on April 2, 2025."]))
         first = article_facts(store, rows(store))

@@ -10,8 +10,8 @@ from factories import SOURCE_URL, article, post
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "store.db") as opened:
+def store(new_db):
+    with Store(new_db()) as opened:
         yield opened
 
 

@@ -6,8 +6,8 @@ from newstrace.store.sqlite import Store
 from factories import article, post
 
 
-def test_a_verbatim_copy_is_linked_without_embeddings_and_its_credit_read(tmp_path):
-    with Store(tmp_path / "s.db") as store:
+def test_a_verbatim_copy_is_linked_without_embeddings_and_its_credit_read(new_db):
+    with Store(new_db()) as store:
         article_id, _ = store.add_article(article())
         store.add_article(article(url="https://other.example/2025/03/14/ferry-queue",
                                   title="Queues at the ferry terminal",
@@ -30,8 +30,8 @@ def test_a_verbatim_copy_is_linked_without_embeddings_and_its_credit_read(tmp_pa
         assert trace(store, semantic=False).changed == 0
 
 
-def test_a_copy_of_an_article_added_later_is_found_by_the_next_trace(tmp_path):
-    with Store(tmp_path / "s.db") as store:
+def test_a_copy_of_an_article_added_later_is_found_by_the_next_trace(new_db):
+    with Store(new_db()) as store:
         store.add_article(article())
         store.add_posts([post("islands", 1, "Lighthouse keepers on Gull Island will be replaced by automatic "
                                             "lamps next spring, the coast authority announced on Monday.")])

@@ -38,8 +38,8 @@ def embedder():
     return CountingEmbedder()
 
 
-def test_the_same_text_is_never_embedded_twice(tmp_path, embedder):
-    with fresh_store(tmp_path / "s.db") as store:
+def test_the_same_text_is_never_embedded_twice(new_db, tmp_path, embedder):
+    with fresh_store(new_db("s.db")) as store:
         before = embedder.embedded
         first = embed_cached(store, embedder, ["Паромы снова ходят", "Ferries resume", "Паромы снова ходят"],
                              query=True)
@@ -52,8 +52,8 @@ def test_the_same_text_is_never_embedded_twice(tmp_path, embedder):
         assert embedder.embedded - before == 3 and not np.allclose(passage[0], first[1])
 
 
-def test_posts_are_traced_across_languages_and_orphans_stay_unlinked(tmp_path, embedder):
-    with fresh_store(tmp_path / "s.db") as store:
+def test_posts_are_traced_across_languages_and_orphans_stay_unlinked(new_db, tmp_path, embedder):
+    with fresh_store(new_db("s.db")) as store:
         run = load_task(store, TASKS / "articles.jsonl", TASKS / "posts.jsonl")
         report = trace(store, embedder=embedder)
         assert report.by_stage["semantic"] == 3
@@ -88,22 +88,22 @@ def test_eval_writes_predictions_the_scorer_reads(tmp_path, embedder):
     assert scored["stories"]["bcubed"]["precision"] == 1.0
 
 
-def test_the_shared_cache_spares_a_rebuilt_store_any_embedding(tmp_path, embedder, monkeypatch):
+def test_the_shared_cache_spares_a_rebuilt_store_any_embedding(new_db, tmp_path, embedder, monkeypatch):
     monkeypatch.setenv("NEWSTRACE_EMBED_CACHE", str(tmp_path / "cache" / "vectors.db"))
     texts = ["Нацбанк снизил ставку до 7%", "The bank cut its rate to 7%"]
-    with fresh_store(tmp_path / "one.db") as store:
+    with fresh_store(new_db("one.db")) as store:
         before = embedder.embedded
         first = embed_cached(store, embedder, texts, query=False)
         assert embedder.embedded - before == 2
-    with fresh_store(tmp_path / "one.db") as rebuilt:
+    with fresh_store(new_db("one.db")) as rebuilt:
         again = embed_cached(rebuilt, embedder, texts, query=False)
         assert embedder.embedded - before == 2
         assert np.allclose(first, again)
         assert rebuilt.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 2
 
 
-def test_tracing_again_judges_only_new_posts_and_those_near_a_new_article(tmp_path, embedder):
-    with fresh_store(tmp_path / "s.db") as store:
+def test_tracing_again_judges_only_new_posts_and_those_near_a_new_article(new_db, tmp_path, embedder):
+    with fresh_store(new_db("s.db")) as store:
         run = load_task(store, TASKS / "articles.jsonl", TASKS / "posts.jsonl")
         trace(store, embedder=embedder)
         decisions = store.db.execute("SELECT post_id, article_id, decided_at FROM matches").fetchall()
@@ -129,8 +129,8 @@ def test_tracing_again_judges_only_new_posts_and_those_near_a_new_article(tmp_pa
             row["post_id"] for row in decisions}
 
 
-def test_stories_with_the_same_actors_are_related_and_shown_in_the_dossier(tmp_path, embedder):
-    with fresh_store(tmp_path / "s.db") as store:
+def test_stories_with_the_same_actors_are_related_and_shown_in_the_dossier(new_db, tmp_path, embedder):
+    with fresh_store(new_db("s.db")) as store:
         run = load_task(store, TASKS / "articles.jsonl", TASKS / "posts.jsonl")
         trace(store, embedder=embedder)
         ids = {name: article_id for article_id, name in run.article_ids.items()}

@@ -24,10 +24,10 @@ CHANNEL = Source("channel:gull_news", "channel", "gull_news", 600, 100)
 
 
 @pytest.fixture
-def db(tmp_path):
+def db(new_db):
     """Two channels (one post linked to the Gazette article), a story, and two watched sources:
     the channel read fine, the feed failed twice."""
-    path = tmp_path / "stats.db"
+    path = new_db("stats.db")
     with Store(path) as store:
         article_id, _ = store.add_article(article())
         store.add_posts([post("gull_news", 40, "Fares frozen", links=[Link(SOURCE_URL, "Gazette", "hidden")],
@@ -89,8 +89,8 @@ def test_stats_command_text_and_json(db):
     assert as_json["sources"]["list"][1]["errors"] == 2 and as_json["links_by_stage"] == {"url": 1}
 
 
-def test_stats_of_an_empty_store(tmp_path):
-    with Store(tmp_path / "empty.db") as store:
+def test_stats_of_an_empty_store(new_db):
+    with Store(new_db()) as store:
         record = stats(store)
     assert (record["posts"], record["links"], record["stories"], record["by_channel"]) == (0, 0, 0, [])
     assert record["sources"] == {"followed": 0, "paused": 0, "failing": 0, "errors": 0, "list": []}

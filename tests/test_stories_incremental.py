@@ -71,11 +71,11 @@ def test_a_regrouping_keeps_earlier_ids_and_aliases_the_ones_merged_away():
     assert split.keys[2:] == ["s3", "s3", "s3"] and split.keys[0] == "s1" and split.keys[1] == "s2"
 
 
-def test_a_new_article_regroups_only_the_stories_it_touches(tmp_path, embedder):
+def test_a_new_article_regroups_only_the_stories_it_touches(new_db, tmp_path, embedder):
     rows = read_jsonl(TASKS / "articles.jsonl")
     first = tmp_path / "first.jsonl"
     first.write_text("\n".join(json.dumps(row) for row in rows if row["id"] != "a-rate-mar-ru"), encoding="utf-8")
-    with fresh_store(tmp_path / "s.db") as store:
+    with fresh_store(new_db("s.db")) as store:
         run = load_task(store, first, TASKS / "posts.jsonl")
         trace(store, embedder=embedder)
         before = kept_stories(store)
@@ -92,8 +92,8 @@ def test_a_new_article_regroups_only_the_stories_it_touches(tmp_path, embedder):
         assert story_record(store, after[late][0])["articles"] == 2
 
 
-def test_a_merged_story_id_still_finds_the_story(tmp_path):
-    with fresh_store(tmp_path / "s.db") as store:
+def test_a_merged_story_id_still_finds_the_story(new_db, tmp_path):
+    with fresh_store(new_db("s.db")) as store:
         store.db.execute("INSERT INTO story_aliases (alias, story) VALUES ('s9', 's3')")
         assert resolve_story(store, "s9") == "s3"
         assert resolve_story(store, "s3") == "s3"

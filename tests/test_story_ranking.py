@@ -36,13 +36,13 @@ def test_recency_halves_each_half_life_and_an_undated_story_gets_none():
     assert importance(story(2, 2, 3, None), END) < week_old
 
 
-def test_a_story_is_titled_by_its_most_central_article_not_its_first(tmp_path):
+def test_a_story_is_titled_by_its_most_central_article_not_its_first(new_db):
     texts = [("Storm season: islanders stock up, schools close early, ferry fares unchanged for now",
               "Storm warnings kept schools shut on the islands; shops ran out of bread and candles."),
              ("Island ferry fares frozen until 2026", "The ferry company froze island fares until 2026."),
              ("Ferry company freezes fares for islanders", "Fares for island residents are frozen until 2026."),
              ("Islanders' ferry fares frozen for two years", "The island ferry fares freeze runs until 2026.")]
-    with fresh_store(tmp_path / "t.db") as store:
+    with fresh_store(new_db()) as store:
         ids = []
         for n, (title, text) in enumerate(texts):
             article_id, _ = store.add_article(article(f"https://news.example/{n}", title=title, paragraphs=[text],
