@@ -97,8 +97,8 @@ def _serve_demo(http_server):
     return http_server.route(A1_PATH, (DEMO / "articles" / "kestrel-port-workers-end-strike.html").read_bytes())
 
 
-def test_collect_from_loopback_then_only_new_posts(tmp_path, http_server):
-    db = tmp_path / "s.db"
+def test_collect_from_loopback_then_only_new_posts(new_db, tmp_path, http_server):
+    db = new_db("s.db")
     article_url = _serve_demo(http_server)
     first = run(db, "collect", "telegram", "kestrel_today", "--base-url", http_server.url,
                 "--allow-private", "--delay", "0")
@@ -117,8 +117,8 @@ def test_collect_from_loopback_then_only_new_posts(tmp_path, http_server):
     assert f"Original url:\n{A1}" in dossier.stdout
 
 
-def test_an_interrupted_collection_resumes_without_loss_or_duplicates(tmp_path, http_server):
-    db = tmp_path / "s.db"
+def test_an_interrupted_collection_resumes_without_loss_or_duplicates(new_db, tmp_path, http_server):
+    db = new_db("s.db")
     _serve_demo(http_server)
     http_server.route("/s/kestrel_today?before=310", b"gone", status=404)
     broken = run(db, "collect", "telegram", "kestrel_today", "--base-url", http_server.url,
@@ -134,8 +134,8 @@ def test_an_interrupted_collection_resumes_without_loss_or_duplicates(tmp_path, 
         assert store.channel_newest_id("kestrel_today") == 314
 
 
-def test_loopback_urls_are_refused_without_the_option(tmp_path, http_server):
-    db = tmp_path / "s.db"
+def test_loopback_urls_are_refused_without_the_option(new_db, tmp_path, http_server):
+    db = new_db("s.db")
     article_url = _serve_demo(http_server)
     result = run(db, "collect", "url", article_url, "--delay", "0")
     assert result.exit_code == 1
@@ -164,8 +164,8 @@ def test_bad_input_is_one_clear_line_and_leaves_the_store_unchanged(demo_copy, t
     assert counts(db) == before
 
 
-def test_missing_file_and_partial_success(tmp_path):
-    db = tmp_path / "s.db"
+def test_missing_file_and_partial_success(new_db, tmp_path):
+    db = new_db("s.db")
     export = DEMO / "telegram" / "harbour_watch_export" / "result.json"
     result = run(db, "import", "telegram-export", str(export), str(tmp_path / "nope.json"))
     assert result.exit_code == 0
@@ -221,7 +221,7 @@ def test_eval_with_a_broken_task_file_names_the_file_and_line(tmp_path):
     assert not (tmp_path / "p.jsonl").exists()
 
 
-def test_link_on_an_empty_store_decides_nothing(tmp_path):
-    result = run(tmp_path / "empty.db", "link")
+def test_link_on_an_empty_store_decides_nothing(new_db):
+    result = run(new_db("empty.db"), "link")
     assert result.exit_code == 0
     assert "0 posts linked" in result.stderr

@@ -173,10 +173,10 @@ def read_alerts(tmp_path: Path) -> list[dict]:
     return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines()] if file.exists() else []
 
 
-def test_once_ingests_traces_and_alerts_exactly_once(tmp_path, site, receiver):
+def test_once_ingests_traces_and_alerts_exactly_once(new_db, tmp_path, site, receiver):
     path = write_config(tmp_path, site, receiver)
     clock = Clock()
-    with Store(tmp_path / "w.db") as store:
+    with Store(new_db("w.db")) as store:
         report, events = watch(store, path, clock, base_url=site.url, once=True)
         counts = store.counts()
         assert (counts["posts"], counts["articles"]) == (13, 2)
@@ -214,10 +214,10 @@ def test_once_ingests_traces_and_alerts_exactly_once(tmp_path, site, receiver):
         assert len(read_alerts(tmp_path)) == len(receiver.bodies) == 11
 
 
-def test_semantic_watch_traces_by_text_and_alerts_on_the_uncredited_retelling(tmp_path, site):
+def test_semantic_watch_traces_by_text_and_alerts_on_the_uncredited_retelling(new_db, tmp_path, site):
     path = write_config(tmp_path, site, None)
     path.write_text(path.read_text(encoding="utf-8").replace("semantic = false", "semantic = true"), encoding="utf-8")
-    with Store(tmp_path / "w.db") as store:
+    with Store(new_db("w.db")) as store:
         watch(store, path, Clock(), base_url=site.url, once=True)
         assert store.counts()["links_by_stage"] == {"url": 3, "copy": 1, "semantic": 1}
         assert dict(store.db.execute("SELECT article_id, story FROM article_stories").fetchall()) == {1: "s1", 2: "s1"}
@@ -227,9 +227,9 @@ def test_semantic_watch_traces_by_text_and_alerts_on_the_uncredited_retelling(tm
         ("https://t.me/kestrel_today/313", site.url_for("/news/priozersk.html"), "semantic")]
 
 
-def test_only_what_comes_after_the_first_watch_raises_alerts(tmp_path, site):
+def test_only_what_comes_after_the_first_watch_raises_alerts(new_db, tmp_path, site):
     path = write_config(tmp_path, site, None)
-    with Store(tmp_path / "w.db") as store:
+    with Store(new_db("w.db")) as store:
         with Fetcher(delay=0, allow_private=True) as fetcher:
             ingest.collect_telegram(store, "baltic_wire", fetcher=fetcher, base_url=site.url)
         watch(store, path, Clock(), base_url=site.url, once=True)
@@ -239,9 +239,9 @@ def test_only_what_comes_after_the_first_watch_raises_alerts(tmp_path, site):
     assert "northwind|baltic_wire/88>1" in keys              # but its relay is decided after it
 
 
-def test_alerts_written_just_before_a_kill_are_not_written_again(tmp_path, site):
+def test_alerts_written_just_before_a_kill_are_not_written_again(new_db, tmp_path, site):
     path = write_config(tmp_path, site, None)
-    with Store(tmp_path / "w.db") as store:
+    with Store(new_db("w.db")) as store:
         watch(store, path, Clock(), base_url=site.url, once=True)
         written = read_alerts(tmp_path)
         store.db.execute("UPDATE alerts_sent SET written_at = NULL")
@@ -251,12 +251,12 @@ def test_alerts_written_just_before_a_kill_are_not_written_again(tmp_path, site)
         assert store.db.execute("SELECT count(*) FROM alerts_sent WHERE written_at IS NULL").fetchone()[0] == 0
 
 
-def test_failed_webhook_is_retried_next_cycle_and_file_not_duplicated(tmp_path, site):
+def test_failed_webhook_is_retried_next_cycle_and_file_not_duplicated(new_db, tmp_path, site):
     hook = Receiver([500, 500, 200])
     try:
         path = write_config(tmp_path, site, hook)
         clock = Clock()
-        with Store(tmp_path / "w.db") as store:
+        with Store(new_db("w.db")) as store:
             first, events = watch(store, path, clock, base_url=site.url, once=True)
             assert first.alerts > 0 and hook.bodies == []
             failed = [e for e in events if e["event"] == "alert_delivery_failed"]
@@ -275,10 +275,10 @@ def test_failed_webhook_is_retried_next_cycle_and_file_not_duplicated(tmp_path, 
         hook.close()
 
 
-def test_restart_resumes_from_the_stored_schedule(tmp_path, site):
+def test_restart_resumes_from_the_stored_schedule(new_db, tmp_path, site):
     path = write_config(tmp_path, site, None)
     clock = Clock()
-    with Store(tmp_path / "w.db") as store:
+    with Store(new_db("w.db")) as store:
         watch(store, path, clock, base_url=site.url, once=True)
         due = dict(store.db.execute("SELECT name, next_due FROM watch_sources").fetchall())
         assert due["channel:kestrel_today"] == iso(START + timedelta(minutes=10))
@@ -286,28 +286,28 @@ def test_restart_resumes_from_the_stored_schedule(tmp_path, site):
     clock.now = START + timedelta(minutes=11)
     site.requests.clear()
     site.route("/s/kestrel_today", (DEMO / "telegram" / "kestrel_today_page1.html").read_bytes())
-    with Store(tmp_path / "w.db") as store:
+    with Store(new_db("w.db")) as store:
         report, _ = watch(store, path, clock, base_url=site.url, once=True)
     assert site.paths() == ["/s/copy_desk", "/s/kestrel_today", "/rss.xml"]
     assert report.polls == 3 and report.posts.new == 0
 
 
-def test_max_cycles_sleeps_until_the_next_source_is_due(tmp_path, site):
+def test_max_cycles_sleeps_until_the_next_source_is_due(new_db, tmp_path, site):
     path = write_config(tmp_path, site, None)
     clock = Clock()
-    with Store(tmp_path / "w.db") as store:
+    with Store(new_db("w.db")) as store:
         report, events = watch(store, path, clock, base_url=site.url, max_cycles=3)
     assert report.cycles == 3
     assert clock.slept == [600.0, 600.0]
     assert [e["event"] for e in events].count("polled") == 4 + 3 + 3
 
 
-def test_a_failing_source_is_paused_and_reported(tmp_path, site, monkeypatch):
+def test_a_failing_source_is_paused_and_reported(new_db, tmp_path, site, monkeypatch):
     monkeypatch.setattr(config, "WATCH_FAILURE_THRESHOLD", 2)
     site.route("/rss.xml", "down", status=500)
     path = write_config(tmp_path, site, None)
     clock = Clock()
-    with Store(tmp_path / "w.db") as store:
+    with Store(new_db("w.db")) as store:
         report, events = watch(store, path, clock, base_url=site.url, max_cycles=4)
         feed = next(s for s in stats(store, now=clock.now)["sources"]["list"] if s["kind"] == "feed")
         record = stats(store, now=clock.now)
@@ -328,9 +328,9 @@ def test_pause_grows_with_each_failure(monkeypatch):
     assert pause_seconds(30) == config.WATCH_PAUSE_MAX_S
 
 
-def test_watch_once_through_the_cli(tmp_path, site, receiver):
+def test_watch_once_through_the_cli(new_db, tmp_path, site, receiver):
     path = write_config(tmp_path, site, receiver)
-    db = tmp_path / "cli.db"
+    db = new_db("cli.db")
     result = CliRunner().invoke(main, ["--db", str(db), "watch", str(path), "--once", "--allow-private",
                                        "--delay", "0", "--base-url", site.url], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
@@ -402,10 +402,10 @@ def test_terminal_gets_a_status_line_between_the_events():
     assert text.startswith("polling a\r\x1b[K{") and text.endswith('"posts_new": 2}\npolling a\r\x1b[K')
 
 
-def start_daemon(tmp_path: Path, site) -> tuple[subprocess.Popen, Path]:
+def start_daemon(new_db, tmp_path: Path, site) -> tuple[subprocess.Popen, Path]:
     """`newstrace watch` without --once in a process of its own, logging to a pipe."""
     path = write_config(tmp_path, site, None)
-    db = tmp_path / "sig.db"
+    db = new_db("sig.db")
     daemon = subprocess.Popen(
         [sys.executable, "-c", "from newstrace.cli import main; main()", "--db", str(db), "watch", str(path),
          "--allow-private", "--delay", "0", "--base-url", site.url], stderr=subprocess.PIPE, text=True)
@@ -426,7 +426,7 @@ def stop_daemon(daemon: subprocess.Popen, ready) -> list[dict]:
     return events
 
 
-def test_sigterm_finishes_the_item_at_hand_and_exits_cleanly(tmp_path, site):
+def test_sigterm_finishes_the_item_at_hand_and_exits_cleanly(new_db, tmp_path, site):
     page = (DEMO / "telegram" / "kestrel_today_page1.html").read_bytes()
 
     def slow(request):
@@ -434,7 +434,7 @@ def test_sigterm_finishes_the_item_at_hand_and_exits_cleanly(tmp_path, site):
         return 200, {"Content-Type": "text/html; charset=utf-8"}, page
 
     site.routes["/s/kestrel_today"] = slow
-    daemon, db = start_daemon(tmp_path, site)
+    daemon, db = start_daemon(new_db, tmp_path, site)
     events = stop_daemon(daemon, lambda: "/s/kestrel_today" in site.paths())
     assert [e["source"] for e in events if e["event"] == "polled"] == [
         "channel:baltic_wire", "channel:copy_desk", "channel:kestrel_today"]
@@ -447,8 +447,8 @@ def test_sigterm_finishes_the_item_at_hand_and_exits_cleanly(tmp_path, site):
         assert rows["channel:kestrel_today"] is not None and rows[f"feed:{site.url_for('/rss.xml')}"] is None
 
 
-def test_sigterm_while_waiting_for_the_next_poll(tmp_path, site):
-    daemon, db = start_daemon(tmp_path, site)
+def test_sigterm_while_waiting_for_the_next_poll(new_db, tmp_path, site):
+    daemon, db = start_daemon(new_db, tmp_path, site)
     started = time.monotonic()
     events = stop_daemon(daemon, lambda: (tmp_path / "out" / "alerts.jsonl").exists())
     assert time.monotonic() - started < 15          # not the 10 minutes until the next poll

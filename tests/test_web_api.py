@@ -31,10 +31,14 @@ def demo_db(tmp_path_factory):
 
 
 @pytest.fixture
-def api(demo_db, tmp_path):
-    """A client of a server over a copy of the demo store (ingest writes to it)."""
-    db = tmp_path / "demo.db"
-    shutil.copy(demo_db, db)
+def api(demo_db, tmp_path, new_db):
+    """A client of a server over a copy of the demo store (ingest writes to it); on PostgreSQL, the
+    demo built afresh in a schema of its own."""
+    db = new_db("demo.db")
+    if db.startswith("postgresql://"):
+        build_demo_store(db, lambda line: None).close()
+    else:
+        shutil.copy(demo_db, db)
     with running_app(create_app(str(db), token=TOKEN, fetch_posts=False)) as base, \
             httpx.Client(base_url=base, timeout=60) as client:
         client.db = db
