@@ -102,10 +102,9 @@ def test_full_text_search_covers_posts_and_articles(store):
     assert len(fulltext.posts(store, "паром", 10)) == 1
 
 
-def test_postgresql_search_stems_russian_and_english(new_db, backend):
-    if backend != "postgresql":
-        pytest.skip("stemming is PostgreSQL's; FTS5 matches words as typed")
-    with Store(new_db()) as store:
+def test_postgresql_search_stems_russian_and_english(pg_server):
+    """Stemming is PostgreSQL's own; SQLite's FTS5 matches words as typed."""
+    with Store(pg_server.new_database()) as store:
         store.add_posts([post("gull_news", 1, "Забастовка докеров закончилась, workers returned")])
         assert len(fulltext.posts(store, "забастовки докера", 10)) == 1
         assert len(fulltext.posts(store, "worker returns", 10)) == 1

@@ -91,7 +91,8 @@ def with_fetch_options(command: Callable) -> Callable:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar=config.DB_ENV, default=config.DEFAULT_DB, show_default=True,
-              help=f"SQLite store path (or ${config.DB_ENV}).")
+              help=f"The store: a SQLite file, or postgresql://user:password@host/db for a store shared "
+                   f"by a team (or ${config.DB_ENV}).")
 @click.version_option(__version__, prog_name="newstrace")
 @click.pass_context
 def main(ctx: click.Context, db: str) -> None:
