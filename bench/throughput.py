@@ -336,7 +336,7 @@ class SizeRun:
                                        "posts_wanted": size - n_articles, "articles": 0, "posts": 0,
                                        "seconds": self.timer.seconds}
         self.source = Articles(args.data, self.timer)
-        self.store = fresh_store(Path(args.workdir) / f"bench-{size}.db")
+        self.store = fresh_store(args.db or Path(args.workdir) / f"bench-{size}.db")
         self.clock = StageClock(self.store)
         self.targets: list[tuple[str, datetime | None]] = []
 
@@ -627,6 +627,8 @@ def child_args(args: argparse.Namespace, size: int, workdir: str, out: Path) -> 
                "--forward-share", str(args.forward_share)]
     if args.semantic is not None:
         command.append("--semantic" if args.semantic else "--no-semantic")
+    if args.db:
+        command += ["--db", args.db]
     return command
 
 
@@ -667,6 +669,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--workdir", help="where stores and results are written (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--db", help="a postgresql:// URL to run on instead of a SQLite file per size "
+                                     "(its current schema is emptied first)")
     parser.add_argument("--keep-stores", action="store_true",
                         help="keep each size's store (bench-<size>.db in --workdir), e.g. for bench/api.py")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)

@@ -148,42 +148,36 @@ _FTS_SQLITE_1 = """
     END;
 """
 
-# One tsvector per row in a table of its own (so SELECT * stays the same on both backends), with
-# the Russian and the English configuration, kept current by triggers as FTS5's are on SQLite.
-_FTS_POSTGRESQL_1 = """
-    CREATE TABLE posts_fts (
-        post_id  BIGINT PRIMARY KEY REFERENCES posts (id),
-        fts      tsvector NOT NULL
+def _pg_fulltext(table: str, key: str, columns: str, vector: str) -> str:
+    """One tsvector per row in a table of its own (so SELECT * stays the same on both backends),
+    kept current by a trigger as FTS5's tables are on SQLite."""
+    return f"""
+    CREATE TABLE {table}_fts (
+        {key}  BIGINT PRIMARY KEY REFERENCES {table} (id),
+        fts    tsvector NOT NULL
     );
-    CREATE INDEX posts_fts_index ON posts_fts USING gin (fts);
-    CREATE FUNCTION posts_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE INDEX {table}_fts_index ON {table}_fts USING gin (fts);
+    CREATE FUNCTION {table}_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO posts_fts (post_id, fts)
-            VALUES (NEW.id, to_tsvector('russian', NEW.text) || to_tsvector('english', NEW.text))
-            ON CONFLICT (post_id) DO UPDATE SET fts = excluded.fts;
+        INSERT INTO {table}_fts ({key}, fts) VALUES (NEW.id, {vector})
+            ON CONFLICT ({key}) DO UPDATE SET fts = excluded.fts;
         RETURN NEW;
     END $$;
-    CREATE TRIGGER posts_fts_sync AFTER INSERT OR UPDATE OF text ON posts
-        FOR EACH ROW EXECUTE FUNCTION posts_fts_sync();
-
-    CREATE TABLE articles_fts (
-        article_id  BIGINT PRIMARY KEY REFERENCES articles (id),
-        fts         tsvector NOT NULL
-    );
-    CREATE INDEX articles_fts_index ON articles_fts USING gin (fts);
-    CREATE FUNCTION articles_fts_sync() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        INSERT INTO articles_fts (article_id, fts)
-            VALUES (NEW.id, setweight(to_tsvector('russian', NEW.title) || to_tsvector('english', NEW.title), 'A')
-                            || to_tsvector('russian', NEW.text) || to_tsvector('english', NEW.text))
-            ON CONFLICT (article_id) DO UPDATE SET fts = excluded.fts;
-        RETURN NEW;
-    END $$;
-    CREATE TRIGGER articles_fts_sync AFTER INSERT OR UPDATE OF title, text ON articles
-        FOR EACH ROW EXECUTE FUNCTION articles_fts_sync();
-
-    ALTER TABLE post_versions ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY;
+    CREATE TRIGGER {table}_fts_sync AFTER INSERT OR UPDATE OF {columns} ON {table}
+        FOR EACH ROW EXECUTE FUNCTION {table}_fts_sync();
 """
+
+
+def _both_languages(column: str) -> str:
+    return f"to_tsvector('russian', NEW.{column}) || to_tsvector('english', NEW.{column})"
+
+
+_FTS_POSTGRESQL_1 = (
+    _pg_fulltext("posts", "post_id", "text", _both_languages("text"))
+    + _pg_fulltext("articles", "article_id", "title, text",
+                   f"setweight({_both_languages('title')}, 'A') || {_both_languages('text')}")
+    + "ALTER TABLE post_versions ADD COLUMN rowid BIGINT GENERATED ALWAYS AS IDENTITY;\n"
+)
 
 _WATCH_6 = """
     CREATE TABLE watch_sources (
