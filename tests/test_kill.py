@@ -188,6 +188,23 @@ def test_import_killed_at_random_points_keeps_every_post_once(new_db, tmp_path, 
     assert len(store["post_links"]) > 1000
 
 
+def test_importers_writing_at_once_store_every_post_once(new_db, tmp_path):
+    """Three importers of overlapping exports on one store at the same time end with the store
+    one importer alone makes: nothing lost, nothing twice."""
+    files = desktop_export(tmp_path, chats=3, messages=400)
+    clean, shared = new_db("clean.db"), new_db("shared.db")
+    run_clean([*CLI, "--db", clean, "import", "telegram-export", *map(str, files)])
+    run_clean([*CLI, "--db", shared, "stats"])                 # create the schema before the race
+    orders = [files, files[::-1], files[1:] + files[:1]]
+    importers = [subprocess.Popen([*CLI, "--db", shared, "import", "telegram-export", *map(str, order)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for order in orders]
+    for importer in importers:
+        _, stderr = importer.communicate(timeout=120)
+        assert importer.returncode == 0, stderr[-2000:]
+    store = assert_same_store(shared, clean)
+    assert len(store["posts"]) > 1100 and len(store["post_versions"]) == len(store["posts"])
+
+
 # --- the daemon -------------------------------------------------------------------------------
 
 PAGE_POSTS = 20
