@@ -36,11 +36,15 @@ class Page:
 
 
 def extract_page(page: Page) -> Article:
-    """A page's article, or an InputError naming the page's file."""
+    """A page's article, or an InputError naming the page's file; a page read from a file is
+    known by the canonical URL it declares, when it declares one."""
     try:
-        return extract_article(page.raw, page.url)
+        article = extract_article(page.raw, page.url)
     except InputError as error:
         raise InputError(page.path, error.problem) from None
+    if article.url.startswith("file:") and article.canonical_url:
+        article.url = article.canonical_url
+    return article
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ def ray_session(address: str | None, cpus: int) -> Iterator[None]:
     no usage reporting, a modest object store); one already started in this process is reused."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray = _ray()
+    if address:
+        _check_reachable(address)
     if ray.is_initialized():
         yield
         return
@@ -61,14 +64,26 @@ def ray_session(address: str | None, cpus: int) -> Iterator[None]:
         ray.shutdown()
 
 
+def _check_reachable(address: str) -> None:
+    """Fail at once when nothing listens at a HOST:PORT address (Ray itself retries for minutes)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=config.RAY_CONNECT_TIMEOUT_S).close()
+    except OSError as error:
+        raise InputError(address, f"no Ray head answers there ({error.strerror or error}); "
+                         "start one with `ray start --head`") from None
+
+
 def quiet_data_context() -> None:
     """Results in input order (the store gets the same ids as in one process), no progress bars."""
     from ray.data import DataContext
 
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
     context = DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 def _extract_batch(batch: Batch) -> Batch:
