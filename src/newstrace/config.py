@@ -169,6 +169,7 @@ EMBED_THREADS: int | None = None   # None: the backend's default (all cores)
 EMBED_BATCH = 32
 EMBED_CACHE_ENV = "NEWSTRACE_EMBED_CACHE"     # "" disables the shared vector cache
 EMBED_CACHE_DEFAULT = "~/.cache/newstrace/embeddings.db"
+SQL_BATCH = 400               # keys one query looks up at once (well under SQLite's parameter limit)
 EMBED_COPY_BATCH = 5000        # vectors a round when `eval --embedding-cache` copies a cache in or out
 ARTICLE_VIEW_CHARS = 600       # an article is embedded by its title and lead, not its whole text
 WINDOW_BEFORE_DAYS = 4         # a source is published at most this long before the post...

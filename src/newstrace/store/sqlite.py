@@ -406,34 +406,42 @@ class Store:
         """
         stages = tuple(stages)
         stamp = now_iso()
-        changed = 0
+        matches = list(matches)
         with self.transaction():
-            wanted: dict[int, Match] = {}
-            for match in matches:
-                row = self.post(match.channel, match.message_id)
-                if row is not None:
-                    wanted[row["id"]] = match
+            ids = self.post_ids((match.channel, match.message_id) for match in matches)
+            wanted = {ids[key]: match for match in matches
+                      if (key := (match.channel.lower(), match.message_id)) in ids}
             marks = ",".join("?" * len(stages))
-            stale = self.db.execute(
-                f"SELECT post_id FROM matches WHERE stage IN ({marks})", stages).fetchall()
-            for (post_id,) in stale:
-                if post_id not in wanted and (scope is None or post_id in scope):
-                    self.db.execute("DELETE FROM matches WHERE post_id = ?", (post_id,))
-                    changed += 1
+            current = {row[0]: tuple(row[1:]) for row in self.db.execute(
+                f"SELECT post_id, article_id, stage, score, evidence FROM matches WHERE stage IN ({marks})", stages)}
+            stale = [(post_id,) for post_id in current
+                     if post_id not in wanted and (scope is None or post_id in scope)]
+            self.db.executemany("DELETE FROM matches WHERE post_id = ?", stale)
+            rows = []
             for post_id, match in wanted.items():
                 evidence = json.dumps(match.evidence, ensure_ascii=False, sort_keys=True)
-                cursor = self.db.execute(
-                    "INSERT INTO matches (post_id, article_id, stage, score, evidence, decided_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (post_id) DO UPDATE SET "
-                    "article_id = excluded.article_id, stage = excluded.stage, "
-                    "score = excluded.score, evidence = excluded.evidence, "
-                    "decided_at = excluded.decided_at "
-                    "WHERE matches.article_id != excluded.article_id OR matches.stage != excluded.stage "
-                    "OR matches.score != excluded.score OR matches.evidence != excluded.evidence",
-                    (post_id, match.article_id, match.stage, match.score, evidence, stamp),
-                )
-                changed += cursor.rowcount
-        return changed
+                if current.get(post_id) != (match.article_id, match.stage, match.score, evidence):
+                    rows.append((post_id, match.article_id, match.stage, match.score, evidence, stamp))
+            self.db.executemany(
+                "INSERT INTO matches (post_id, article_id, stage, score, evidence, decided_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (post_id) DO UPDATE SET "
+                "article_id = excluded.article_id, stage = excluded.stage, "
+                "score = excluded.score, evidence = excluded.evidence, "
+                "decided_at = excluded.decided_at", rows)
+        return len(stale) + len(rows)
+
+    def post_ids(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """Store ids of posts by (channel, message id), in a few queries however many are asked."""
+        wanted = list(dict.fromkeys((channel.lower(), number) for channel, number in keys))
+        found: dict[tuple[str, int], int] = {}
+        for start in range(0, len(wanted), config.SQL_BATCH):
+            chunk = wanted[start:start + config.SQL_BATCH]
+            pairs = ",".join("(?, ?)" for _ in chunk)
+            for row in self.db.execute(
+                    f"SELECT id, channel, message_id FROM posts WHERE (channel, message_id) IN (VALUES {pairs})",
+                    [value for key in chunk for value in key]):
+                found[(row[1], row[2])] = row[0]
+        return found
 
     def posts_to_judge(self, stage: str) -> list[sqlite3.Row]:
         """Posts with text that no URL or forward links, which `stage` has not judged since the
