@@ -67,7 +67,7 @@ from newstrace.match import cascade
 from newstrace.match.cascade import trace
 from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.evidence_links import link_by_evidence
-from newstrace.match.semantic import LinkerModel, article_view
+from newstrace.match.semantic import LinkerModel, texts_to_embed
 from newstrace.model import Article, Link, Post
 from newstrace.store.sqlite import Store
 
@@ -299,16 +299,6 @@ def warm_traces(store: Store, clock: StageClock, posts: Iterator[Post],
             "judged": judged}
 
 
-def pending_texts(store: Store) -> tuple[list[str], list[str]]:
-    """What the semantic step of the next trace will embed, each text once: article views
-    (passages, for the pool) and the posts it will judge (queries), chosen as cascade.trace does."""
-    articles = [article_view(row["title"], row["text"])
-                for row in store.db.execute("SELECT title, text FROM articles ORDER BY id")]
-    posts = [row["text"] for row in store.posts_to_judge("semantic")
-             if (match := store.match_for_post(row["id"])) is None or match["stage"] == "semantic"]
-    return list(dict.fromkeys(articles)), list(dict.fromkeys(posts))
-
-
 class PlaceholderEmbedder:
     """Random unit vectors under the real embedder's name: fills the cache for the texts the budget
     left unembedded, so that semantic linking and warm traces can still be timed (not judged)."""
@@ -411,7 +401,7 @@ class SizeRun:
         embedder.inner.embed(["warm-up"], query=True)
         model = LinkerModel.load()
         self.timer.add("model load", time.perf_counter() - began)
-        wanted = dict(zip(("articles", "posts"), pending_texts(self.store)))
+        wanted = dict(zip(("articles", "posts"), texts_to_embed(self.store)))
         embedded = {"articles": [0, 0.0, 0], "posts": [0, 0.0, 0]}
         self.result.update(embed_wanted={kind: len(texts) for kind, texts in wanted.items()},
                            embedded=embedded, embedding_complete=False,

@@ -229,9 +229,8 @@ def backfill_command(ctx: click.Context, inputs: tuple[str, ...], engine: str, a
     """Load and link an archive: Telegram exports (result.json), Telethon JSON dumps, JSONL of
     posts or of articles, folders of HTML pages. Only this process writes to the store."""
     try:
-        with _progress(None, "items") as tick:
-            result = backfill(_store(ctx), inputs, engine=engine, kind=kind, address=address, workers=workers,
-                              worker_cpus=worker_cpus, batch_size=batch_size, semantic=semantic, progress=tick)
+        result = backfill(_store(ctx), inputs, engine=engine, kind=kind, address=address, workers=workers,
+                          worker_cpus=worker_cpus, batch_size=batch_size, semantic=semantic)
     except NewstraceError as error:
         _fail(str(error))
         sys.exit(1)

@@ -89,32 +89,28 @@ def _engine(engine: str, address: str | None, workers: int, worker_cpus: int,
 def backfill(store: Store, inputs: Sequence[str | Source], *, engine: str = "local", kind: str | None = None,
              address: str | None = None, workers: int = config.BACKFILL_WORKERS,
              worker_cpus: int = config.BACKFILL_WORKER_CPUS, batch_size: int = config.BACKFILL_BATCH,
-             semantic: bool = True, progress: Callable[[int], None] | None = None) -> BackfillResult:
+             semantic: bool = True) -> BackfillResult:
     """Ingest every input and link the store. Inputs are parsed before anything is written (a
     bad one raises InputError); writes are the importers' (idempotent, a transaction per file
     of posts and per article), so a rerun, or a rerun after a crash, leaves each item once.
     A page that cannot be extracted is reported in the result's errors, like `import html`."""
     if not inputs:
         raise InputError("backfill", "no inputs given")
-    sources = [item if isinstance(item, Source) else read_source(item, kind) for item in inputs]
     runner, session = _engine(engine, address, workers, worker_cpus, batch_size)
+    sources = [item if isinstance(item, Source) else read_source(item, kind) for item in inputs]
     result = BackfillResult()
-    tick = progress or (lambda n: None)
     with session:
         started = time.perf_counter()
         for source in sources:
             for posts, channel_title in source.posts:
                 result.posts += store.add_posts(posts, channel_title=channel_title)
-                tick(len(posts))
             for article in source.articles:
                 result.articles.add(store.add_article(article)[1])
-                tick(1)
             for found in runner.extract(source.pages):
                 if isinstance(found, InputError):
                     result.errors.append(found)
                 else:
                     result.articles.add(store.add_article(found)[1])
-                tick(1)
         result.seconds["ingest"] = time.perf_counter() - started
         result.links = _timed(result, "text links", lambda: trace(store, semantic=False))
         if semantic:

@@ -7,8 +7,6 @@ naming the file and the problem, and the store is left as it was.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,10 +54,6 @@ class Source:
     posts: list[tuple[list[Post], str | None]] = field(default_factory=list)
     articles: list[Article] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
-
-    @property
-    def items(self) -> int:
-        return sum(len(posts) for posts, _ in self.posts) + len(self.articles) + len(self.pages)
 
 
 def detect_kind(path: str) -> str:
@@ -112,13 +106,6 @@ def read_source(path: str, kind: str | None = None) -> Source:
     else:
         raise InputError(path, f"unknown kind {kind!r} (use one of {', '.join(KINDS)})")
     return source
-
-
-def read_sources(paths: Sequence[str], kind: str | None = None) -> list[Source]:
-    """Every input parsed, in order, before anything is written."""
-    if not paths:
-        raise InputError("backfill", "no inputs given")
-    return [read_source(str(path), kind) for path in paths]
 
 
 def _pages(folder: str) -> list[Page]:
