@@ -1,14 +1,15 @@
 """The near-verbatim step of the cascade: a post that copies a passage of an article (channels and
 mirror sites often do, word for word) is linked to it without any embedding.
 
-Article paragraphs go into a MinHash LSH index (datasketch) of word 3-shingles; a post's
-candidates come from the index and are confirmed by exact containment: the share of the post's
-shingles found in the article.
+Article paragraphs go into a MinHash LSH index (datasketch) of word 3-shingles, kept in the
+process and grown with the store; a post's candidates come from the index and are confirmed by
+exact containment: the share of the post's shingles found in the article.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from sqlite3 import Row
 
@@ -33,34 +34,73 @@ def _minhashes(sets: Iterable[set[str]]) -> list[MinHash]:
                         num_perm=config.MINHASH_PERMUTATIONS)
 
 
-_INDEX: dict[tuple, tuple[MinHashLSH, dict[int, set[str]]] | None] = {}
+class ParagraphIndex:
+    """The LSH index of every article paragraph of one store, and each article's shingles.
 
+    It follows the store: `sync` adds the articles that are new, re-indexes the ones whose text
+    changed and drops the ones deleted, so a daemon that collects one article pays for that
+    article, not for all of them again. One lock guards syncing and querying, since the server's
+    worker threads share it."""
 
-def paragraph_index(store: Store) -> tuple[MinHashLSH, dict[int, set[str]]] | None:
-    """The LSH index of all article paragraphs and each article's shingles, kept in this process
-    while the articles do not change (so tracing one new post does not rebuild it)."""
-    key = store.articles_version()
-    if key in _INDEX:
-        return _INDEX[key]
-    articles = store.db.execute("SELECT id, title, text FROM articles ORDER BY id").fetchall()
-    article_shingles = {row["id"]: shingles(f"{row['title']}\n{row['text']}") for row in articles}
-    keys, sets = [], []
-    for row in articles:
-        for number, paragraph in enumerate([row["title"], *row["text"].split("\n\n")]):
-            found = shingles(paragraph)
-            if found:
-                keys.append(f"{row['id']}:{number}")
-                sets.append(found)
-    built = None
-    if keys:
-        index = MinHashLSH(threshold=config.COPY_LSH_THRESHOLD, num_perm=config.MINHASH_PERMUTATIONS)
-        with index.insertion_session() as session:
+    def __init__(self) -> None:
+        self.lsh = MinHashLSH(threshold=config.COPY_LSH_THRESHOLD, num_perm=config.MINHASH_PERMUTATIONS)
+        self.article_shingles: dict[int, set[str]] = {}
+        self.indexed: dict[int, tuple[str, list[str]]] = {}   # article id -> (content hash, LSH keys)
+        self.version: tuple | None = None
+        self.lock = threading.Lock()
+
+    def sync(self, store: Store) -> None:
+        version = store.articles_version()
+        if version == self.version:
+            return
+        current = dict(store.db.execute("SELECT id, content_hash FROM articles").fetchall())
+        for article_id in [a for a, (digest, _) in self.indexed.items() if current.get(a) != digest]:
+            for key in self.indexed.pop(article_id)[1]:
+                self.lsh.remove(key)
+            del self.article_shingles[article_id]
+        fresh = [a for a in current if a not in self.indexed]
+        for start in range(0, len(fresh), config.SQL_BATCH):
+            chunk = fresh[start:start + config.SQL_BATCH]
+            self._add(store.db.execute(
+                f"SELECT id, title, text, content_hash FROM articles WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk).fetchall())
+        self.version = version
+
+    def _add(self, articles: list[Row]) -> None:
+        keys, sets = [], []
+        for row in articles:
+            self.article_shingles[row["id"]] = shingles(f"{row['title']}\n{row['text']}")
+            own = []
+            for number, paragraph in enumerate([row["title"], *row["text"].split("\n\n")]):
+                found = shingles(paragraph)
+                if found:
+                    own.append(f"{row['id']}:{number}")
+                    sets.append(found)
+            keys += own
+            self.indexed[row["id"]] = (row["content_hash"], own)
+        with self.lsh.insertion_session() as session:
             for name, minhash in zip(keys, _minhashes(sets)):
                 session.insert(name, minhash)
-        built = (index, article_shingles)
-    _INDEX.clear()
-    _INDEX[key] = built
-    return built
+
+    def candidates(self, minhash: MinHash) -> set[int]:
+        return {int(key.split(":")[0]) for key in self.lsh.query(minhash)}
+
+
+_INDEXES: dict[tuple[str, str], ParagraphIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def paragraph_index(store: Store) -> ParagraphIndex:
+    """This store's paragraph index, brought up to date; kept in the process between traces."""
+    path, store_id = store.articles_version()[:2]
+    with _INDEXES_LOCK:
+        if (path, store_id) not in _INDEXES:
+            _INDEXES.clear()
+            _INDEXES[(path, store_id)] = ParagraphIndex()
+        index = _INDEXES[(path, store_id)]
+    with index.lock:
+        index.sync(store)
+    return index
 
 
 def link_near_copies(store: Store, posts: list[Row]) -> list[Match]:
@@ -68,15 +108,15 @@ def link_near_copies(store: Store, posts: list[Row]) -> list[Match]:
     posts = [row for row in posts if len(row["text"]) >= config.COPY_MIN_CHARS]
     if not posts:
         return []
-    found_index = paragraph_index(store)
-    if found_index is None:
-        return []
-    index, article_shingles = found_index
+    index = paragraph_index(store)
     post_sets = [shingles(row["text"]) for row in posts]
     decided = []
     for row, found, minhash in zip(posts, post_sets, _minhashes(post_sets)):
-        candidates = {int(key.split(":")[0]) for key in index.query(minhash)}
-        best = max(((len(found & article_shingles[a]) / len(found), a) for a in candidates), default=None)
+        with index.lock:
+            candidates = index.candidates(minhash)
+            scored = [(len(found & index.article_shingles[a]) / len(found), a)
+                      for a in candidates if a in index.article_shingles]
+        best = max(scored, default=None)
         if best and best[0] >= config.COPY_MIN_CONTAINMENT:
             containment, article_id = best
             decided.append(Match(row["channel"], row["message_id"], article_id, "copy",

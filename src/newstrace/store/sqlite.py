@@ -327,6 +327,7 @@ class Store:
             )
             if status != "unchanged":
                 self._replace_links("article_links", "article_id", article_id, article.links)
+                self.bump("articles_changed")
         return article_id, status
 
     def _store_raw(self, data: bytes, content_type: str) -> str:
@@ -350,6 +351,7 @@ class Store:
         for table, column in self._references_to("articles"):
             self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (article_id,))
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        self.bump("articles_changed")
         if row["raw_hash"]:
             self.db.execute("DELETE FROM raw_documents WHERE hash = ? AND NOT EXISTS "
                             "(SELECT 1 FROM articles WHERE raw_hash = ?)", (row["raw_hash"], row["raw_hash"]))
@@ -383,13 +385,21 @@ class Store:
         return self.db.execute(
             "SELECT * FROM articles ORDER BY coalesce(published_at, collected_at), id").fetchall()
 
-    def articles_version(self) -> tuple[str, str, int, str]:
-        """Changes whenever an article is added or re-extracted: what in-process caches of
-        article-derived indexes are keyed by."""
-        count, newest = self.db.execute(
-            "SELECT count(*), coalesce(max(updated_at || '#' || id), '') FROM articles").fetchone()
+    def articles_version(self) -> tuple[str, str, str]:
+        """Changes whenever an article is added, re-extracted or deleted (by any connection, even
+        twice in one second): what in-process caches of article-derived indexes are keyed by."""
         store_id = self.db.execute("SELECT value FROM store_meta WHERE key = 'store_id'").fetchone()[0]
-        return self.path, store_id, count, newest
+        return self.path, store_id, self.counter("articles_changed")
+
+    def counter(self, key: str) -> str:
+        """A change counter kept in store_meta ("0" until first bumped)."""
+        row = self.db.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else "0"
+
+    def bump(self, key: str) -> None:
+        """Count one more change of a kind (inside the caller's transaction)."""
+        self.db.execute("INSERT INTO store_meta (key, value) VALUES (?, '1') ON CONFLICT (key) "
+                        "DO UPDATE SET value = CAST(CAST(store_meta.value AS INTEGER) + 1 AS TEXT)", (key,))
 
     def raw_document(self, digest: str) -> bytes | None:
         row = self.db.execute("SELECT bytes FROM raw_documents WHERE hash = ?", (digest,)).fetchone()

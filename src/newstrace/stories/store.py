@@ -34,8 +34,7 @@ def save_stories(store: Store, article_ids: Sequence[int], links: Grouping, stor
                              [(story, alias) for alias, story in stories.aliases.items()])
         store.db.executemany("DELETE FROM story_aliases WHERE alias = ?", [(key,) for key in current])
         if changed or stories.aliases:
-            store.db.execute("INSERT INTO store_meta (key, value) VALUES ('stories_version', '1') "
-                             "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(store_meta.value AS INTEGER) + 1 AS TEXT)")
+            store.bump("stories_version")
     return len(changed)
 
 
@@ -43,8 +42,7 @@ def stories_version(store: Store) -> tuple:
     """Changes whenever an article, a link or a story assignment changes: what in-process caches
     of story summaries are keyed by."""
     links = store.db.execute("SELECT count(*), coalesce(max(decided_at), '') FROM matches").fetchone()
-    grouped = store.db.execute("SELECT value FROM store_meta WHERE key = 'stories_version'").fetchone()
-    return (*store.articles_version(), *links, grouped[0] if grouped else "0")
+    return (*store.articles_version(), *links, store.counter("stories_version"))
 
 
 def resolve_story(store: Store, story: str) -> str:
