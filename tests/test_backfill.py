@@ -130,6 +130,15 @@ def test_ray_engine_builds_the_same_links_and_stories(built: Any) -> None:
     assert "no_article_text.html: no article text found on the page" in str(ray_result.errors[0])
 
 
+def test_ray_into_a_postgresql_store_decides_the_same(built: Any, corpus: list[str], pg_server: Any) -> None:
+    """A team's store: the workers extract and embed, the driver writes to PostgreSQL."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEWSTRACE_EMBED_CACHE", "")
+        with Store(pg_server.new_database()) as shared:
+            backfill(shared, corpus, engine="ray", workers=2, batch_size=32)
+            assert_same(snapshot(built[0]), snapshot(shared))
+
+
 def test_rerun_changes_nothing(built: Any, corpus: list[str]) -> None:
     _, _, on_ray, _ = built
     before = snapshot(on_ray)
