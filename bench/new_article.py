@@ -18,7 +18,7 @@ from pathlib import Path
 
 from newstrace.match.cascade import trace
 from newstrace.model import Article
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 
 def new_article(n: int) -> Article:

@@ -22,7 +22,7 @@ from newstrace import config
 from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.fact_store import article_facts
 from newstrace.match.semantic import _article_date, article_view
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace.stories.incremental import group
 
 

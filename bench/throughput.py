@@ -69,7 +69,7 @@ from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.evidence_links import link_by_evidence
 from newstrace.match.semantic import LinkerModel, texts_to_embed
 from newstrace.model import Article, Link, Post
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 ROUND_ID_SHIFT = 10_000_000

@@ -45,7 +45,7 @@ from newstrace.match.cascade import trace
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.semantic import LinkerModel, Pool, link_semantic, load_pool
 from newstrace.model import Article, Post
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 DEFAULT_DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "wmt21-ru-en"
                 / "newstest2021.ru-en.all.xml")

@@ -16,7 +16,7 @@ from newstrace.backfill import BackfillResult, backfill
 from newstrace.backfill.inputs import detect_kind
 from newstrace.cli import main
 from newstrace.errors import InputError
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 ray = pytest.importorskip("ray")
 

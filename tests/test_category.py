@@ -8,7 +8,7 @@ import pytest
 from newstrace.errors import InputError
 from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.semantic import article_view
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace.stories.category import (CATEGORIES, Categorizer, categorize, is_news, keyword_hits, lexicon,
                                         load_lexicon, story_category)
 

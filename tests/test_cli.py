@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from newstrace.cli import main
 from newstrace.demo import demo_files
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 DEMO = demo_files()
 A1 = "https://www.northwind-herald.example/2025/08/07/kestrel-port-workers-end-strike-after-pay-deal-a4521"

@@ -5,7 +5,7 @@ from newstrace.match.evidence_links import link_by_evidence
 from newstrace.model import Link
 from newstrace.report.dossier import align, build_dossier, find_article, render_text
 from newstrace.report.export import export_dossiers
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 from factories import SOURCE_URL, article, post
 

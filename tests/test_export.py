@@ -14,7 +14,7 @@ from newstrace.demo import build_demo_store
 from newstrace.match.evidence_links import link_by_evidence
 from newstrace.model import Link
 from newstrace.report.export import RELAY_FIELDS, STORY_FIELDS, export_relays
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 from conftest import BACKENDS, db_for
 from factories import SOURCE_URL, article, post

@@ -28,7 +28,7 @@ from newstrace.demo import demo_files
 from newstrace.errors import NewstraceError
 from newstrace.extract.html import extract_article
 from newstrace.model import Article, Post
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO = demo_files()

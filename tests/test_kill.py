@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "telegram-ru-2024"
 CLI = [sys.executable, "-c", "from newstrace.cli import main; main()"]

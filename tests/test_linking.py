@@ -4,7 +4,7 @@ import pytest
 
 from newstrace.match.evidence_links import link_by_evidence
 from newstrace.model import Link, LinkPreview
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 from factories import SOURCE_URL, article, post
 

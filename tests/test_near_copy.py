@@ -2,7 +2,7 @@ import json
 
 from newstrace.match.cascade import trace
 from newstrace.match.near_copy import link_near_copies, paragraph_index
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 from factories import article, post
 

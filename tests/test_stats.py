@@ -12,7 +12,7 @@ from newstrace.cli import main
 from newstrace.match.evidence_links import link_by_evidence
 from newstrace.model import Link
 from newstrace.report.stats import stats
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace.watch.config import Source
 from newstrace.watch.schedule import record_failure, record_success, sync_sources
 

@@ -8,7 +8,7 @@ from newstrace.errors import InputError
 from newstrace.model import Link
 from newstrace.store.schema import MIGRATIONS
 from newstrace.store import fulltext
-from newstrace.store.sqlite import Store, fresh_store
+from newstrace.store.core import Store, fresh_store
 
 from factories import SOURCE_URL, article, post
 

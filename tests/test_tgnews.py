@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from newstrace.cli import main
 from newstrace.match.embed import get_embedder
 from newstrace.store import fulltext
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace.tgnews.parse import parse_page
 from newstrace.tgnews.server import create_app, max_age
 

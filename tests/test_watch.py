@@ -24,7 +24,7 @@ from newstrace.collect.http import Fetcher
 from newstrace.demo import demo_files
 from newstrace.errors import InputError
 from newstrace.report.stats import stats
-from newstrace.store.sqlite import Store, iso
+from newstrace.store.core import Store, iso
 from newstrace.watch.alerts import deliver
 from newstrace.watch.config import load_watch_config
 from newstrace.watch.daemon import run_watch

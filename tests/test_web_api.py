@@ -13,7 +13,7 @@ import pytest
 from conftest import running_app
 
 from newstrace.demo import build_demo_store
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace import config
 from newstrace.match import near_copy, semantic
 from newstrace.match.lookup import shared_embedder

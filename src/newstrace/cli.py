@@ -27,7 +27,7 @@ from newstrace.match.embed import get_embedder
 from newstrace.report.dossier import build_dossier, find_article, render_text
 from newstrace.report.export import ROW_FORMATS, export_dossiers, export_dossiers_jsonl, export_relays, export_stories
 from newstrace.report.network import export_network
-from newstrace.store.sqlite import Store, open_store
+from newstrace.store.core import Store, open_store
 from newstrace.stories.category import CATEGORIES
 from newstrace.stories.report import list_stories, render_stories, render_story, story_record
 

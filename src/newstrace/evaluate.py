@@ -21,7 +21,7 @@ from newstrace.match.cascade import trace
 from newstrace.match.evidence_links import LinkReport
 from newstrace.match.semantic import LinkerModel
 from newstrace.model import Article, Post
-from newstrace.store.sqlite import Store, fresh_store
+from newstrace.store.core import Store, fresh_store
 from newstrace.stories.store import story_of_article
 
 EVAL_CHANNEL = "eval"

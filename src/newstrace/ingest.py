@@ -24,7 +24,7 @@ from newstrace.extract.html import extract_article
 from newstrace.match.evidence_links import LinkReport, link_by_evidence
 from newstrace.extract.urls import urls_in_text
 from newstrace.model import Article, Link, Post
-from newstrace.store.sqlite import IngestCounts, Store
+from newstrace.store.core import IngestCounts, Store
 
 Progress = Callable[[int], None]
 

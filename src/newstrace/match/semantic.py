@@ -30,7 +30,7 @@ from newstrace.match.fact_store import article_facts as stored_facts
 from newstrace.match.features import DayRef, Facts, day_distance, facts, signed_gap
 from newstrace.match.logistic import LogisticModel
 from newstrace.model import Match
-from newstrace.store.sqlite import Store, parse_iso
+from newstrace.store.core import Store, parse_iso
 from newstrace.stories.incremental import Grouping, group
 from newstrace.stories.store import kept_stories
 

@@ -20,7 +20,7 @@ from newstrace.errors import InputError, NotFoundError
 from newstrace.extract.urls import tme_post, url_date
 from newstrace.match.embed import Embedder, embed_cached
 from newstrace.match.semantic import load_pool
-from newstrace.store.sqlite import Store, parse_iso
+from newstrace.store.core import Store, parse_iso
 from newstrace.stories.related import related_stories
 
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -23,7 +23,7 @@ from newstrace.errors import InputError
 from newstrace.extract.urls import tme_post
 from newstrace.match.embed import get_embedder
 from newstrace.report.dossier import build_dossier, lag_seconds, render_text
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace.stories.report import list_stories, story_record
 
 ROW_FORMATS = ("jsonl", "csv")

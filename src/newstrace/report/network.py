@@ -13,7 +13,7 @@ from pathlib import Path
 import networkx as nx
 
 from newstrace.report.export import open_output, relay_rows
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 
 def _node(graph: nx.DiGraph, node: str, kind: str, label: str) -> str:

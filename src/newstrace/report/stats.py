@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from newstrace.store.sqlite import Store, iso
+from newstrace.store.core import Store, iso
 
 
 def stats(store: Store, *, now: datetime | None = None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 _HEADLINE = "'StartSel=[, StopSel=], MaxWords=14, MinWords=5, MaxFragments=1, FragmentDelimiter=…'"
 _PG_QUERY = "(SELECT plainto_tsquery('russian', ?) || plainto_tsquery('english', ?) AS query) q"

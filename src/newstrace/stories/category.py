@@ -27,7 +27,7 @@ from newstrace import config
 from newstrace.errors import InputError
 from newstrace.jsondata import parse_json
 from newstrace.match.embed import Embedder, embed_cached
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 
 CATEGORIES = ("society", "economy", "technology", "sports", "entertainment", "science", "other")
 _BUILTIN = "newstrace/data/categories.json"

@@ -13,7 +13,7 @@ import numpy as np
 from newstrace import config
 from newstrace.match.features import facts
 from newstrace.match.semantic import Pool
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace.stories.store import story_of_article
 
 _INSIDE = re.compile(r"[\w,;:)\-–—] +([^\W\d_][\w\-]*)")

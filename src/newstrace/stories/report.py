@@ -18,7 +18,7 @@ from newstrace import config
 from newstrace.errors import NotFoundError
 from newstrace.match.embed import Embedder, cached_vectors
 from newstrace.match.semantic import article_view, load_pool
-from newstrace.store.sqlite import Store, parse_iso
+from newstrace.store.core import Store, parse_iso
 from newstrace.stories.category import article_scores, story_category
 from newstrace.stories.cluster import centrality
 from newstrace.stories.related import related_stories

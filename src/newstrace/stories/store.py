@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace.stories.incremental import Grouping
 
 

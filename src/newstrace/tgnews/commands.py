@@ -19,7 +19,7 @@ from newstrace.errors import InputError, NewstraceError
 from newstrace.ingest import read_input
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.semantic import article_view
-from newstrace.store.sqlite import Store, open_store
+from newstrace.store.core import Store, open_store
 from newstrace.stories.category import CATEGORIES, Categorizer
 from newstrace.tgnews.parse import parse_page
 from newstrace.tgnews.threads import Doc, build_threads, load_docs

@@ -14,7 +14,7 @@ from typing import Any
 from newstrace import config
 from newstrace.errors import InputError
 from newstrace.match.embed import get_embedder
-from newstrace.store.sqlite import Store, now_iso
+from newstrace.store.core import Store, now_iso
 from newstrace.stories.category import CATEGORIES, Categorizer
 from newstrace.tgnews.parse import parse_page
 from newstrace.tgnews.threads import Doc, build_threads

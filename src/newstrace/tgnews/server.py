@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from newstrace.errors import InputError
-from newstrace.store.sqlite import open_store
+from newstrace.store.core import open_store
 from newstrace.tgnews.index import Index
 
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)\"?", re.I)

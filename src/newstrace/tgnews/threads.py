@@ -20,7 +20,7 @@ import numpy as np
 from newstrace import config
 from newstrace.match.embed import Embedder
 from newstrace.match.semantic import load_pool
-from newstrace.store.sqlite import Store, parse_iso
+from newstrace.store.core import Store, parse_iso
 from newstrace.stories.category import Categorizer, is_news, story_category
 from newstrace.stories.cluster import centrality
 

@@ -22,7 +22,7 @@ import httpx
 
 from newstrace import config
 from newstrace.errors import FetchError, NewstraceError
-from newstrace.store.sqlite import Store, now_iso, parse_iso
+from newstrace.store.core import Store, now_iso, parse_iso
 from newstrace.watch.config import Rule
 
 Alert = dict[str, Any]

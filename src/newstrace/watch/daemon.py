@@ -20,7 +20,7 @@ from newstrace import config, ingest
 from newstrace.collect.http import Fetcher
 from newstrace.errors import NewstraceError
 from newstrace.match.cascade import trace
-from newstrace.store.sqlite import IngestCounts, Store, iso, now_iso
+from newstrace.store.core import IngestCounts, Store, iso, now_iso
 from newstrace.watch import alerts
 from newstrace.watch.config import Source, WatchConfig
 from newstrace.watch.log import WatchLog

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from newstrace.store.sqlite import now_iso
+from newstrace.store.core import now_iso
 
 
 class WatchLog:

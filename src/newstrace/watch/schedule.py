@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from newstrace import config
 from newstrace.collect.telegram_web import preview_url
-from newstrace.store.sqlite import Store, iso, parse_iso
+from newstrace.store.core import Store, iso, parse_iso
 from newstrace.watch.config import Source
 
 

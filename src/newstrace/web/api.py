@@ -19,7 +19,7 @@ from newstrace.match.cascade import trace
 from newstrace.match.lookup import search, shared_embedder, trace_post, trace_text
 from newstrace.report.dossier import build_dossier, find_article
 from newstrace.report.stats import stats
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace.stories.report import list_stories, story_record
 from newstrace.web.state import AppState
 

@@ -24,7 +24,7 @@ from newstrace.match.lookup import shared_embedder
 from newstrace.match.near_copy import paragraph_index
 from newstrace.match.semantic import load_pool
 from newstrace.report.stats import stats
-from newstrace.store.sqlite import Store
+from newstrace.store.core import Store
 from newstrace.web import api, pages
 from newstrace.web.metrics import exposition
 from newstrace.web.state import AppState

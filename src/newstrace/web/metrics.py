@@ -8,7 +8,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from newstrace.store.sqlite import parse_iso
+from newstrace.store.core import parse_iso
 
 
 def exposition(stats: dict[str, Any], now: datetime | None = None) -> bytes:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from newstrace import config
-from newstrace.store.sqlite import Store, open_store
+from newstrace.store.core import Store, open_store
 
 
 @dataclass

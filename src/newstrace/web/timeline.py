@@ -10,7 +10,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from newstrace import config
-from newstrace.store.sqlite import parse_iso
+from newstrace.store.core import parse_iso
 
 _LANE = 26
 _LABEL = 170
