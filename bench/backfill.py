@@ -10,7 +10,7 @@ this process; the per-user vector cache is off, so each one embeds everything. P
 by `backfill` itself: ingest (with extraction), the cascade's text steps, embedding, the semantic
 step (every vector cached); "Ray start" is the rest of the wall time.
 
-    .venv/bin/python bench/backfill.py [--size 100000] [--configs local,ray:1,ray:2] [--data ../shared/data]
+    .venv/bin/python bench/backfill.py [--size 100000] [--configs local,ray:1,ray:2] [--no-semantic] [--data ../shared/data]
 """
 
 from __future__ import annotations
@@ -70,13 +70,14 @@ def grow(data: Path, size: int, article_share: float, url_share: float, forward_
             Source("posts", "telegram-json", posts=[(posts, None)])]
 
 
-def run(sources: list[Source], workdir: Path, name: str) -> dict[str, Any]:
+def run(sources: list[Source], workdir: Path, name: str, semantic: bool) -> dict[str, Any]:
     """One configuration ("local" or "ray:N") on a fresh store; its phase seconds and links."""
     engine, _, workers = name.partition(":")
     store = fresh_store(workdir / f"{name.replace(':', '-')}.db")
     began = time.perf_counter()
     with store:
-        result = backfill(store, sources, engine=engine, workers=int(workers or 1), worker_cpus=1)
+        result = backfill(store, sources, engine=engine, workers=int(workers or 1), worker_cpus=1,
+                          semantic=semantic)
         wall = time.perf_counter() - began
         links = sorted(tuple(row) for row in store.db.execute(
             "SELECT p.channel, p.message_id, a.url, m.stage, round(m.score, 5) FROM matches m "
@@ -117,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url-share", type=float, default=0.2)
     parser.add_argument("--forward-share", type=float, default=0.05)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--semantic", action=argparse.BooleanOptionalAction, default=True,
+                        help="--no-semantic: ingest (with extraction) and the text steps only, no embedding")
     parser.add_argument("--workdir", type=Path, help="where the stores are written (default: a temporary folder)")
     args = parser.parse_args(argv)
     os.environ[config.EMBED_CACHE_ENV] = ""
@@ -124,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     sources = grow(args.data, args.size, args.article_share, args.url_share, args.forward_share)
     with tempfile.TemporaryDirectory(prefix="newstrace-backfill-") as scratch:
         workdir = args.workdir or Path(scratch)
-        results = [run(sources, workdir, name.strip()) for name in args.configs.split(",") if name.strip()]
+        results = [run(sources, workdir, name.strip(), args.semantic)
+                   for name in args.configs.split(",") if name.strip()]
     command = " ".join([".venv/bin/python bench/backfill.py", *(argv if argv is not None else sys.argv[1:])])
     print(table(results, command))
     return 0
