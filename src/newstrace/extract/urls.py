@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from courlan import normalize_url
@@ -63,8 +64,10 @@ def url_date(url: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=200_000)
 def tme_post(url: str) -> tuple[str, int] | None:
-    """(channel, message id) when the URL points at one public channel post."""
+    """(channel, message id) when the URL points at one public channel post (memoized: every
+    trace reads the t.me links of the whole store again)."""
     raw = url.strip()
     if "://" not in raw:
         raw = "https://" + raw
