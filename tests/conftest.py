@@ -206,4 +206,9 @@ def new_db(backend: str, tmp_path, request: pytest.FixtureRequest):
     """Names stores for a test on each backend: new_db("s.db") is a SQLite file in tmp_path, or an
     empty PostgreSQL schema; the same name gives the same store again."""
     made: dict[str, str] = {}
-    return lambda name="store.db": made.setdefault(name, db_for(backend, request, tmp_path, name))
+
+    def named(name: str = "store.db") -> str:
+        if name not in made:
+            made[name] = db_for(backend, request, tmp_path, name)
+        return made[name]
+    return named

@@ -31,11 +31,11 @@ def demo_db(tmp_path_factory):
 
 
 @pytest.fixture
-def api(demo_db, tmp_path, new_db):
+def api(demo_db, new_db, backend):
     """A client of a server over a copy of the demo store (ingest writes to it); on PostgreSQL, the
     demo built afresh in a schema of its own."""
     db = new_db("demo.db")
-    if db.startswith("postgresql://"):
+    if backend == "postgresql":
         build_demo_store(db, lambda line: None).close()
     else:
         shutil.copy(demo_db, db)
