@@ -619,6 +619,8 @@ def child_args(args: argparse.Namespace, size: int, workdir: str, out: Path) -> 
         command.append("--semantic" if args.semantic else "--no-semantic")
     if args.db:
         command += ["--db", args.db]
+    if not args.prefilter:
+        command.append("--no-prefilter")
     return command
 
 
@@ -663,12 +665,15 @@ def main(argv: list[str] | None = None) -> int:
                                      "(its current schema is emptied first)")
     parser.add_argument("--keep-stores", action="store_true",
                         help="keep each size's store (bench-<size>.db in --workdir), e.g. for bench/api.py")
+    parser.add_argument("--prefilter", action=argparse.BooleanOptionalAction, default=True,
+                        help="the semantic step's cheap first stage (--no-prefilter embeds every post it judges)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     # no per-user vector cache, here and in every child (they inherit it): a repeated run would
     # embed nothing, and placeholder vectors must never reach a cache other stores read from
     os.environ[config.EMBED_CACHE_ENV] = ""
+    config.SEMANTIC_PREFILTER = args.prefilter
     if args.child is not None:
         SizeRun(args.child, args).run()
         return 0

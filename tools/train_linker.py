@@ -22,7 +22,7 @@ from newstrace.extract.language import detect_language
 from newstrace.evaluate import fresh_store, load_task, read_jsonl, share_embeddings
 from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.evidence_links import link_by_evidence
-from newstrace.match.semantic import candidate_features, load_pool, post_day
+from newstrace.match.semantic import candidate_features, load_pool, post_day, post_view
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "newstrace" / "data" / config.LINKER_MODEL
 
@@ -40,7 +40,7 @@ def task_rows(folder: Path, cache: Path) -> tuple[list[dict], list[bool], list[i
         link_by_evidence(store)
         pool = load_pool(store, embedder)
         posts = store.db.execute("SELECT message_id, text, posted_at FROM posts ORDER BY id").fetchall()
-        vectors = embed_cached(store, embedder, [post["text"] for post in posts], query=True)
+        vectors = embed_cached(store, embedder, [post_view(post["text"]) for post in posts], query=True)
         share_embeddings(store, cache, save=True)
         for post, vector in zip(posts, vectors):
             sources = gold[run.post_ids[post["message_id"]]]

@@ -172,9 +172,11 @@ EMBED_CACHE_DEFAULT = "~/.cache/newstrace/embeddings.db"
 SQL_BATCH = 400               # keys one query looks up at once (well under SQLite's parameter limit)
 EMBED_COPY_BATCH = 5000        # vectors a round when `eval --embedding-cache` copies a cache in or out
 ARTICLE_VIEW_CHARS = 600       # an article is embedded by its title and lead, not its whole text
+POST_VIEW_CHARS = 600          # a post by its first characters (telegram-ru-2024: median 333, 90th percentile 885)
 WINDOW_BEFORE_DAYS = 4         # a source is published at most this long before the post...
 WINDOW_AFTER_DAYS = 1          # ...or this long after it (time zones, late date stamps)
 REJUDGE_WINDOW_DAYS = 6        # a new article makes posts this close in time be judged again (> both windows)
+SEMANTIC_PREFILTER = True      # embed a post only if an article in its window shares a name, number or date
 SEMANTIC_TOP_K = 30            # candidates per post kept for the fact checks
 SEMANTIC_MIN_SIMILARITY = 0.80 # below this post-article cosine nothing is a candidate, however the
                                # rest of the pool looks (the lowest right link on dev: 0.81)

@@ -22,7 +22,7 @@ from newstrace.match.attribution import credit_evidence
 from newstrace.match.cascade import trace
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.near_copy import link_near_copies
-from newstrace.match.semantic import LinkerModel, link_semantic, load_pool
+from newstrace.match.semantic import LinkerModel, link_semantic, load_pool, post_view
 from newstrace.model import Link, Match
 from newstrace.report.dossier import align, lag_seconds
 from newstrace.store import fulltext
@@ -79,7 +79,7 @@ def _nearest(store: Store, embedder: Embedder, text: str, limit: int) -> list[di
     pool = load_pool(store, embedder)
     if not pool.ids:
         return []
-    vector = embed_cached(store, embedder, [text], query=True)[0]
+    vector = embed_cached(store, embedder, [post_view(text)], query=True)[0]
     sims = pool.vectors @ vector
     return [{**article_summary(store, pool.ids[i]), "similarity": round(float(sims[i]), 4)}
             for i in np.argsort(-sims)[:limit]]

@@ -29,6 +29,7 @@ from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.fact_store import article_facts as stored_facts
 from newstrace.match.features import DayRef, Facts, day_distance, facts, signed_gap
 from newstrace.match.logistic import LogisticModel
+from newstrace.match.prefilter import FactIndex, worth_embedding
 from newstrace.model import Match
 from newstrace.store.core import Store, parse_iso
 from newstrace.stories.incremental import Grouping, group
@@ -58,6 +59,19 @@ class Pool:
     story_facts: dict[int, StoryFacts]
     links: Grouping
     reported: Grouping
+    fact_index: FactIndex
+
+    def worth_embedding(self, row: Row) -> bool:
+        """The cheap first stage (match/prefilter.py): does any article in the post's window
+        share a name, number or date with it?"""
+        return _worth_embedding(self.fact_index, self.dates, row)
+
+
+def _worth_embedding(index: FactIndex, days: list[DayRef | None], row: Row) -> bool:
+    if not config.SEMANTIC_PREFILTER:
+        return True
+    day = post_day(row["posted_at"], row["text"])
+    return worth_embedding(index, days, row["text"], lambda other: _in_window(day, other))
 
 
 @dataclass
@@ -91,6 +105,12 @@ def _story_facts(stories: np.ndarray, article_facts: list[Facts], days: list[Day
 def article_view(title: str, text: str) -> str:
     """What an article is embedded by: its title and lead."""
     return f"{title}\n{text}"[: config.ARTICLE_VIEW_CHARS]
+
+
+def post_view(text: str) -> str:
+    """What a post is embedded by: its lead, where a relay says what it relays (a long post
+    costs no more to embed than a short one)."""
+    return text[: config.POST_VIEW_CHARS]
 
 
 def _article_date(row: Any, found: Facts) -> DayRef | None:
@@ -131,10 +151,19 @@ def posts_to_link(store: Store) -> list[Row]:
 
 def texts_to_embed(store: Store) -> tuple[list[str], list[str]]:
     """What the next semantic step embeds, each text once: every article's view (passages, for
-    the pool) and the text of each post it judges (queries). Computing them ahead (the Ray
-    backfill) leaves the trace nothing to embed."""
-    views = [article_view(row["title"], row["text"]) for row in _article_rows(store)]
-    return list(dict.fromkeys(views)), list(dict.fromkeys(row["text"] for row in posts_to_link(store)))
+    the pool) and the text of each post it judges that passes the cheap first stage (queries).
+    Computing them ahead (the Ray backfill) leaves the trace nothing to embed."""
+    rows = _article_rows(store)
+    article_facts, days = _facts_and_days(store, rows)
+    index = FactIndex.build(article_facts)
+    views = [article_view(row["title"], row["text"]) for row in rows]
+    queries = [post_view(row["text"]) for row in posts_to_link(store) if _worth_embedding(index, days, row)]
+    return list(dict.fromkeys(views)), list(dict.fromkeys(queries))
+
+
+def _facts_and_days(store: Store, rows: list[Row]) -> tuple[list[Facts], list[DayRef | None]]:
+    article_facts = stored_facts(store, rows)
+    return article_facts, [_article_date(row, found) for row, found in zip(rows, article_facts)]
 
 
 def _article_rows(store: Store) -> list[Row]:
@@ -145,9 +174,8 @@ def _article_rows(store: Store) -> list[Row]:
 def _build_pool(store: Store, embedder: Embedder) -> Pool:
     rows = _article_rows(store)
     views = [article_view(row["title"], row["text"]) for row in rows]
-    article_facts = stored_facts(store, rows)
+    article_facts, days = _facts_and_days(store, rows)
     languages = np.array([row["language"] or "" for row in rows])
-    days = [_article_date(row, found) for row, found in zip(rows, article_facts)]
     vectors = embed_cached(store, embedder, views, query=False)
     name_df = Counter(name for item in article_facts for name in item.names)
     ids = [row["id"] for row in rows]
@@ -155,7 +183,8 @@ def _build_pool(store: Store, embedder: Embedder) -> Pool:
     stories = _labels(links.keys)
     return Pool(ids=ids, languages=languages, dates=days, facts=article_facts,
                 vectors=vectors, name_df=name_df, stories=stories, reported_stories=_labels(reported.keys),
-                story_facts=_story_facts(stories, article_facts, days), links=links, reported=reported)
+                story_facts=_story_facts(stories, article_facts, days), links=links, reported=reported,
+                fact_index=FactIndex.build(article_facts))
 
 
 def _labels(keys: list[str]) -> np.ndarray:
@@ -282,9 +311,10 @@ def link_semantic(store: Store, pool: Pool, posts: list[Row], *, embedder: Embed
     """Decide a source among the pool's articles for each of these posts, or none."""
     embedder = embedder or get_embedder()
     model = model or LinkerModel.load()
+    posts = [row for row in posts if pool.worth_embedding(row)]
     if not posts or not pool.ids:
         return []
-    vectors = embed_cached(store, embedder, [row["text"] for row in posts], query=True)
+    vectors = embed_cached(store, embedder, [post_view(row["text"]) for row in posts], query=True)
     decided = []
     for row, vector in zip(posts, vectors):
         scored = sorted(((model.calibrated(model.probability(values)), index, evidence)

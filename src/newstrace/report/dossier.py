@@ -19,7 +19,7 @@ from newstrace import config
 from newstrace.errors import InputError, NotFoundError
 from newstrace.extract.urls import tme_post, url_date
 from newstrace.match.embed import Embedder, embed_cached
-from newstrace.match.semantic import load_pool
+from newstrace.match.semantic import load_pool, post_view
 from newstrace.store.core import Store, parse_iso
 from newstrace.stories.related import related_stories
 
@@ -50,7 +50,7 @@ def align_semantic(store: Store, embedder: Embedder, text: str, paragraphs: list
     """The paragraph a relay relays by multilingual similarity, for relays that share too few
     words with the source (other languages); paragraphs and relays are embedded once, cached."""
     vectors = embed_cached(store, embedder, paragraphs, query=False)
-    sims = vectors @ embed_cached(store, embedder, [text], query=True)[0]
+    sims = vectors @ embed_cached(store, embedder, [post_view(text)], query=True)[0]
     best = int(np.argmax(sims))
     return best, float(sims[best])
 

