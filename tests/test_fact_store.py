@@ -1,5 +1,6 @@
 """Articles' facts are read once per text and kept in the store."""
 
+from newstrace import config
 from newstrace.evaluate import fresh_store
 from newstrace.match.fact_store import article_facts
 from newstrace.match.features import facts
@@ -24,3 +25,13 @@ def test_facts_come_back_from_the_store_as_they_were_read_and_a_changed_text_is_
         store.add_article(article(paragraphs=["Board chair Ingrid Solberg resigned on May 5."]))
         changed = article_facts(store, rows(store))
         assert changed[0].dates == frozenset({(5, 5)}) and changed[0] != first[0]
+
+
+def test_facts_kept_by_an_older_version_of_the_rules_are_read_again(new_db, monkeypatch):
+    with fresh_store(new_db()) as store:
+        store.add_article(article(paragraphs=["The Fed cut its rate to 4% on September 17."]))
+        first = article_facts(store, rows(store))
+        store.db.execute("UPDATE article_facts SET facts = ?", ('[[], [], [], [], ["stale"], null, []]',))
+        assert article_facts(store, rows(store))[0].names == frozenset({"stale"})
+        monkeypatch.setattr(config, "FACTS_VERSION", config.FACTS_VERSION + 1)
+        assert article_facts(store, rows(store)) == first and "fed" in first[0].names

@@ -29,6 +29,8 @@ def test_names_match_across_scripts():
     english = facts("Witkoff met Medinsky in the UAE").names
     assert {"vtkf", "uae"} <= russian & english
     assert facts("Байру").names == facts("Bayrou").names
+    assert facts("Fed cuts rates").names == facts("ФРС снизила ставку").names == {"fed"}
+    assert facts("Russia").names == facts("Россия").names
 
 
 def test_signed_gap_reads_day_month_mentions_in_the_other_side_year():

@@ -1,6 +1,7 @@
 """Articles' facts (names, numbers, dates: match/features.py) kept in the store by article and
 text, so that a new process does not read every article again before it can trace: at 20,000
-articles reading them costs over a minute, loading them a second."""
+articles reading them costs over a minute, loading them a second. They are kept under the text's
+hash and config.FACTS_VERSION, so a change of the extraction rules reads every article again."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from collections.abc import Sequence
 from sqlite3 import Row
 
+from newstrace import config
 from newstrace.match.features import Facts, facts
 from newstrace.store.core import Store
 
@@ -29,13 +31,14 @@ def article_facts(store: Store, rows: Sequence[Row]) -> list[Facts]:
     found: list[Facts] = []
     fresh = []
     for row in rows:
+        key = f"{row['content_hash']}/{config.FACTS_VERSION}"
         cached = kept.get(row["id"])
-        if cached and cached[0] == row["content_hash"]:
+        if cached and cached[0] == key:
             found.append(_loads(cached[1]))
             continue
         item = facts(f"{row['title']}\n{row['text']}")
         found.append(item)
-        fresh.append((row["id"], row["content_hash"], _dumps(item)))
+        fresh.append((row["id"], key, _dumps(item)))
     if fresh:
         with store.transaction():
             store.db.executemany("INSERT INTO article_facts (article_id, content_hash, facts) VALUES (?, ?, ?) "

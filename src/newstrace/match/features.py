@@ -27,6 +27,9 @@ _NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+(?:[.,]
 _ORDINALS: dict[str, int] = {stem: number for number, stems in config.ORDINAL_STEMS.items() for stem in stems}
 _ORDINAL = re.compile(r"\b(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\w*", re.I)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.U)
+# acronyms and their short aliases, however capitalised: "Fed" is the ФРС, not a name keyed
+# "fd" (long aliases such as "russia" are names that the name key already matches across scripts)
+_ACRONYMS = set(config.ACRONYM_ALIASES) | {alias for alias in config.ACRONYM_ALIASES.values() if len(alias) <= 4}
 
 
 def _number_value(raw: str) -> str:
@@ -98,7 +101,7 @@ def facts(text: str) -> Facts:
         word = match.group(0)
         if len(word) < 2 or not word[0].isupper():
             continue
-        if word.isupper() and len(word) <= 5:
+        if (word.isupper() and len(word) <= 5) or word.lower() in _ACRONYMS:
             names.add(config.ACRONYM_ALIASES.get(word.lower(), word.lower()))
             spelled.setdefault(config.ACRONYM_ALIASES.get(word.lower(), word.lower()), word)
             continue
