@@ -1,4 +1,5 @@
 import json
+import random
 
 import pytest
 
@@ -85,3 +86,41 @@ def test_an_edit_that_drops_the_link_drops_the_decision(store):
     store.add_posts([post("a", 1, "link removed")])
     report = link_by_evidence(store)
     assert report.changed == 1 and _match(store, "a", 1) is None
+
+
+def _evidence_matches(store):
+    return store.db.execute("SELECT post_id, article_id, stage, score, evidence, decided_at FROM matches "
+                            "WHERE stage IN ('url', 'forward', 'mention') ORDER BY post_id").fetchall()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_judging_only_what_changed_decides_as_judging_the_whole_store(store, seed):
+    """Random ingests, edits, forwards, mentions and deletions: after each incremental pass, a
+    pass over every post of the store changes nothing."""
+    rng = random.Random(seed)
+    urls = [f"https://www.gull-gazette.example/2025/03/{day:02d}/story-a{day}" for day in range(1, 5)]
+    posts = [(channel, number) for channel in ("a", "b", "c") for number in range(1, 5)]
+    for step in range(40):
+        action = rng.random()
+        if action < 0.25:
+            store.add_article(article(rng.choice(urls)))
+        elif action < 0.35:
+            row = store.db.execute("SELECT id FROM articles ORDER BY id").fetchall()
+            if row:
+                with store.transaction():
+                    store.delete_article(rng.choice(row)[0])
+        else:
+            channel, number = rng.choice(posts)
+            links = [Link(url) for url in rng.sample(urls, rng.randint(0, 2))]
+            if rng.random() < 0.3:
+                target = rng.choice(posts)
+                links.append(Link(f"https://t.me/{target[0]}/{target[1]}"))
+            forward = rng.choice(posts) if rng.random() < 0.3 else (None, None)
+            store.add_posts([post(channel, number, f"step {step}", links=links,
+                                  forwarded_from=forward[0], forwarded_message_id=forward[1])])
+        link_by_evidence(store)
+        decided = _evidence_matches(store)
+        store.db.execute("INSERT INTO evidence_dirty (post_id) SELECT id FROM posts WHERE true ON CONFLICT DO NOTHING")
+        assert link_by_evidence(store).changed == 0, f"seed {seed}, step {step}"
+        assert _evidence_matches(store) == decided
+    assert decided, "the random store linked nothing: the test checked nothing"

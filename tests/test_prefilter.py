@@ -3,7 +3,7 @@
 from datetime import date
 
 from newstrace.match.features import facts
-from newstrace.match.prefilter import FactIndex, has_case, worth_embedding
+from newstrace.match.prefilter import FactIndex, has_case, post_tokens, worth_embedding
 
 ARTICLES = ["Valdoria's central bank cut the key rate to 7.5% on March 14.",
             "Паромы Кестрела снова ходят после шторма.",
@@ -17,11 +17,13 @@ def always(_day) -> bool:
 
 def test_articles_sharing_a_name_number_or_date_are_found_in_any_language():
     index = FactIndex.build([facts(text) for text in ARTICLES])
-    assert index.sharing(facts("Нацбанк Валдории снизил ставку")).tolist() == [0]
-    assert index.sharing(facts("the rate is now 7.5 percent")).tolist() == [0]
-    assert index.sharing(facts("on 14 March the bank acted")).tolist() == [0]
-    assert index.sharing(facts("Ferries again at Kestrel")).tolist() == [1, 2]
-    assert index.sharing(facts("nothing to see here")).tolist() == []
+    assert index.sharing(post_tokens("Нацбанк Валдории снизил ставку")).tolist() == [0]
+    assert index.sharing(post_tokens("the rate is now 7.5 percent")).tolist() == [0]
+    assert index.sharing(post_tokens("on 14 March the bank acted")).tolist() == [0]
+    assert index.sharing(post_tokens("Ferries again at Kestrel")).tolist() == [1, 2]
+    assert index.sharing(post_tokens("nothing to see here")).tolist() == []
+    assert index.sharing(post_tokens("thanks to @kestrel_today for the summary")).tolist() == [1]
+    assert index.sharing(post_tokens("mail us at news@kestrel.example")).tolist() == []
 
 
 def test_a_post_is_embedded_only_if_an_article_in_its_window_shares_a_fact():

@@ -203,6 +203,7 @@ STORY_NEIGHBOURS = 30          # pairs scored per article: its most similar othe
 STORY_LINK_DISTANCE = 0.5      # average-linkage cut (1 - P(same event)) of the pure stories the linker checks against
 STORY_DISTANCE = 0.7           # the cut of the stories users see (dev B-cubed F1 0.85 vs 0.81 at 0.5)
 STORY_REGROUP_SHARE = 0.25     # more new articles than this share of the store: group everything afresh
+CENTRALITY_DECIMALS = 9        # a story member's centrality is rounded to this: ties keep the given order
 
 # --- match/lookup.py and web/ -------------------------------------------------------------
 TRACE_NEAREST = 3              # nearest articles shown beside a trace, linked or not

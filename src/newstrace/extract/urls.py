@@ -66,8 +66,8 @@ def url_date(url: str) -> str | None:
 
 @lru_cache(maxsize=200_000)
 def tme_post(url: str) -> tuple[str, int] | None:
-    """(channel, message id) when the URL points at one public channel post (memoized: every
-    trace reads the t.me links of the whole store again)."""
+    """(channel, message id) when the URL points at one public channel post (memoized: the same
+    few channels' links come up again and again)."""
     raw = url.strip()
     if "://" not in raw:
         raw = "https://" + raw

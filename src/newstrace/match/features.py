@@ -57,7 +57,7 @@ class Facts:
         return next((word for key, word in self.spelled if key == name), name)
 
 
-def _name_key(word: str) -> str:
+def name_key(word: str) -> str:
     """A transliteration-tolerant key of a name: Latin letters, consonant skeleton, first 4."""
     latin = unidecode(word).lower()
     if len(latin) > 1 and latin[0] == "u" and latin[1] in "aeiou":
@@ -105,7 +105,7 @@ def facts(text: str) -> Facts:
             names.add(config.ACRONYM_ALIASES.get(word.lower(), word.lower()))
             spelled.setdefault(config.ACRONYM_ALIASES.get(word.lower(), word.lower()), word)
             continue
-        key = _name_key(word)
+        key = name_key(word)
         if len(key) >= 2:
             names.add(key)
             spelled.setdefault(key, word)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -215,6 +215,7 @@ class Store:
             ).fetchone()[0]
             self._record_version(post_id, post.text, digest, stamp)
             self._replace_post_links(post_id, post)
+            self._evidence_changed(post_id)
             return "new"
         if row["content_hash"] == digest:
             return "unchanged"
@@ -225,7 +226,20 @@ class Store:
         assignments = ", ".join(f"{name} = ?" for name in fields)
         self.db.execute(f"UPDATE posts SET {assignments} WHERE id = ?", (*fields.values(), row["id"]))
         self._replace_post_links(row["id"], post)
+        self._evidence_changed(row["id"])
         return "updated"
+
+    def _evidence_changed(self, post_id: int) -> None:
+        """The URL and forward steps judge this post again on their next pass."""
+        self.db.execute("INSERT INTO evidence_dirty (post_id) VALUES (?) ON CONFLICT DO NOTHING", (post_id,))
+
+    def _urls_answered(self, keys: list[str]) -> None:
+        """Posts that link one of these URL keys are judged again: an article now answers to it,
+        or no longer does."""
+        for start in range(0, len(keys), config.SQL_BATCH):
+            chunk = keys[start:start + config.SQL_BATCH]
+            self.db.execute("INSERT INTO evidence_dirty (post_id) SELECT DISTINCT post_id FROM post_links "
+                            f"WHERE url_key IN ({','.join('?' * len(chunk))}) ON CONFLICT DO NOTHING", chunk)
 
     def _record_version(self, post_id: int, text: str, digest: str, stamp: str) -> None:
         self.db.execute(
@@ -321,10 +335,13 @@ class Store:
                 assignments = ", ".join(f"{name} = ?" for name in fields)
                 self.db.execute(f"UPDATE articles SET {assignments} WHERE id = ?",
                                 (*fields.values(), article_id))
+            taken = {row[0] for row in self.db.execute(
+                f"SELECT url_key FROM article_urls WHERE url_key IN ({','.join('?' * len(keys))})", keys)}
             self.db.executemany(
                 "INSERT INTO article_urls (url_key, article_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(k, article_id) for k in keys],
             )
+            self._urls_answered([k for k in keys if k not in taken])
             if status != "unchanged":
                 self._replace_links("article_links", "article_id", article_id, article.links)
                 self.bump("articles_changed")
@@ -348,6 +365,8 @@ class Store:
         if self.dialect == "sqlite":
             self.db.execute("INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)",
                             (article_id, row["title"], row["text"]))
+        self._urls_answered([row[0] for row in self.db.execute(
+            "SELECT url_key FROM article_urls WHERE article_id = ?", (article_id,))])
         for table, column in self._references_to("articles"):
             self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (article_id,))
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
@@ -414,31 +433,51 @@ class Store:
         Decisions of other stages are left alone; one that did not change keeps its time. With a
         scope (post ids), only the decisions of those posts are replaced: the rest were not judged.
         """
+        with self.transaction():
+            return self.write_matches(matches, stages=stages, scope=scope)
+
+    def write_matches(self, matches: Iterable[Match], *, stages: Iterable[str],
+                      scope: set[int] | None = None) -> int:
+        """save_matches inside the caller's transaction. With a scope, only the decisions of the
+        scope's posts are read back, so judging a few posts costs a few rows however large the
+        store."""
         stages = tuple(stages)
         stamp = now_iso()
         matches = list(matches)
-        with self.transaction():
-            ids = self.post_ids((match.channel, match.message_id) for match in matches)
-            wanted = {ids[key]: match for match in matches
-                      if (key := (match.channel.lower(), match.message_id)) in ids}
-            marks = ",".join("?" * len(stages))
-            current = {row[0]: tuple(row[1:]) for row in self.db.execute(
-                f"SELECT post_id, article_id, stage, score, evidence FROM matches WHERE stage IN ({marks})", stages)}
-            stale = [(post_id,) for post_id in current
-                     if post_id not in wanted and (scope is None or post_id in scope)]
-            self.db.executemany("DELETE FROM matches WHERE post_id = ?", stale)
-            rows = []
-            for post_id, match in wanted.items():
-                evidence = json.dumps(match.evidence, ensure_ascii=False, sort_keys=True)
-                if current.get(post_id) != (match.article_id, match.stage, match.score, evidence):
-                    rows.append((post_id, match.article_id, match.stage, match.score, evidence, stamp))
-            self.db.executemany(
-                "INSERT INTO matches (post_id, article_id, stage, score, evidence, decided_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (post_id) DO UPDATE SET "
-                "article_id = excluded.article_id, stage = excluded.stage, "
-                "score = excluded.score, evidence = excluded.evidence, "
-                "decided_at = excluded.decided_at", rows)
+        ids = self.post_ids((match.channel, match.message_id) for match in matches)
+        wanted = {ids[key]: match for match in matches
+                  if (key := (match.channel.lower(), match.message_id)) in ids}
+        marks = ",".join("?" * len(stages))
+        query = f"SELECT post_id, article_id, stage, score, evidence FROM matches WHERE stage IN ({marks})"
+        found = (self.db.execute(query, stages).fetchall() if scope is None
+                 else self.rows_in(f"{query} AND post_id IN", stages, sorted(set(scope) | set(wanted))))
+        current = {row[0]: tuple(row[1:]) for row in found}
+        stale = [(post_id,) for post_id in current
+                 if post_id not in wanted and (scope is None or post_id in scope)]
+        self.db.executemany("DELETE FROM matches WHERE post_id = ?", stale)
+        rows = []
+        for post_id, match in wanted.items():
+            evidence = json.dumps(match.evidence, ensure_ascii=False, sort_keys=True)
+            if current.get(post_id) != (match.article_id, match.stage, match.score, evidence):
+                rows.append((post_id, match.article_id, match.stage, match.score, evidence, stamp))
+        self.db.executemany(
+            "INSERT INTO matches (post_id, article_id, stage, score, evidence, decided_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (post_id) DO UPDATE SET "
+            "article_id = excluded.article_id, stage = excluded.stage, "
+            "score = excluded.score, evidence = excluded.evidence, "
+            "decided_at = excluded.decided_at", rows)
         return len(stale) + len(rows)
+
+    def rows_in(self, query: str, params: Sequence[Any], values: Sequence[Any]) -> list[sqlite3.Row]:
+        """The rows of `query ... IN (values)` (the query ends with IN; a DELETE returns none), in a
+        few queries however many values are asked."""
+        found: list[sqlite3.Row] = []
+        for start in range(0, len(values), config.SQL_BATCH):
+            chunk = values[start:start + config.SQL_BATCH]
+            cursor = self.db.execute(f"{query} ({','.join('?' * len(chunk))})", (*params, *chunk))
+            if cursor.description:
+                found += cursor.fetchall()
+        return found
 
     def post_ids(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
         """Store ids of posts by (channel, message id), in a few queries however many are asked."""

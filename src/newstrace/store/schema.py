@@ -294,6 +294,23 @@ MIGRATIONS: list[Migration] = [
         facts         TEXT NOT NULL
     );
     """,
+    # 11: what the URL and forward steps must judge again (posts new or edited, posts linking a
+    # URL that a new article answers to), and the post each forward or t.me link points at, as
+    # they last read it; every post of an older store is judged once more
+    """
+    CREATE TABLE evidence_dirty (
+        post_id  INTEGER PRIMARY KEY REFERENCES posts (id)
+    );
+    INSERT INTO evidence_dirty (post_id) SELECT id FROM posts;
+    CREATE TABLE post_pointers (
+        post_id     INTEGER NOT NULL REFERENCES posts (id),
+        channel     TEXT NOT NULL,
+        message_id  INTEGER NOT NULL,
+        how         TEXT NOT NULL
+    );
+    CREATE INDEX post_pointers_post ON post_pointers (post_id);
+    CREATE INDEX post_pointers_target ON post_pointers (channel, message_id);
+    """,
 ]
 
 

@@ -84,8 +84,12 @@ def cluster(vectors: np.ndarray, languages: Sequence[str], facts: Sequence[Facts
 
 def centrality(vectors: np.ndarray) -> np.ndarray:
     """How central each of a group's (unit) vectors is: its similarity to the group's mean,
-    which orders members as their mean similarity to the others does."""
-    return vectors @ vectors.mean(axis=0)
+    which orders members as their mean similarity to the others does. Worked in float64 on
+    renormalised vectors and rounded, so that a tie (any two members are equally central) keeps
+    the members' given order instead of float32 noise's, which differs between CPUs."""
+    units = vectors.astype(np.float64)
+    units /= np.linalg.norm(units, axis=1, keepdims=True)
+    return np.round(units @ units.mean(axis=0), config.CENTRALITY_DECIMALS)
 
 
 def _groups(component: np.ndarray) -> list[list[int]]:
