@@ -1,10 +1,14 @@
 import json
+import random
+
+import pytest
 
 from newstrace.match.cascade import trace
 from newstrace.match.near_copy import link_near_copies, paragraph_index
+from newstrace.model import Link
 from newstrace.store.core import Store
 
-from factories import article, post
+from factories import SOURCE_URL, article, post, utc
 
 
 def test_a_verbatim_copy_is_linked_without_embeddings_and_its_credit_read(new_db):
@@ -70,3 +74,65 @@ def test_the_paragraph_index_follows_the_store_one_article_at_a_time(new_db):
         with store.transaction():
             store.delete_article(later_id)
         assert link_near_copies(store, posts) == [] and set(index.indexed) == {first_id}
+
+
+def _copy_matches(store):
+    return store.db.execute("SELECT post_id, article_id, stage, score, evidence, decided_at FROM matches "
+                            "ORDER BY post_id").fetchall()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_judging_only_queued_posts_decides_as_judging_every_post(new_db, seed):
+    """Random articles (some undated), deletions, posts copying them or not, edits, URL links and
+    forwards:
+    after each incremental trace, a trace that judges every post again changes nothing."""
+    store = Store(new_db())
+    rng = random.Random(seed)
+    sources = {f"https://www.gull-gazette.example/2025/03/1{day}/story-{day}": [
+        f"Harbour {word} report number {day}: the {word} committee met on Tuesday and agreed "
+        f"to spend {day}.5 million crowns on the {word} quay." for word in ("north", "south")]
+        for day in range(4)}
+    lines = [line for paragraphs in sources.values() for line in paragraphs] + [
+        "A lighthouse keeper retired after forty years of service on the rocks.", ""]
+    posts = [(channel, number) for channel in ("a", "b") for number in range(1, 5)]
+    for step in range(30):
+        action = rng.random()
+        if action < 0.3:
+            url = rng.choice(list(sources))
+            day = rng.choice([None, "2025-03-12T08:00:00", "2025-03-14T08:00:00"])
+            store_article = article(url, title=f"Harbour story {url[-1]}", paragraphs=sources[url],
+                                    published_at=day and utc(day), links=[])
+            store.add_article(store_article)
+        elif action < 0.4:
+            rows = store.db.execute("SELECT id FROM articles ORDER BY id").fetchall()
+            if rows:
+                with store.transaction():
+                    store.delete_article(rng.choice(rows)[0])
+        else:
+            channel, number = rng.choice(posts)
+            links = [Link(rng.choice(list(sources)))] if rng.random() < 0.2 else []
+            forward = rng.choice(posts) if rng.random() < 0.3 else (None, None)
+            store.add_posts([post(channel, number, rng.choice(lines), links=links,
+                                  at=rng.choice(["2025-03-13T09:00:00", "2025-03-15T09:00:00"]),
+                                  forwarded_from=forward[0], forwarded_message_id=forward[1])])
+        trace(store, semantic=False)
+        decided = _copy_matches(store)
+        store.db.execute("INSERT INTO text_pending (post_id, stage, ticket) SELECT id, 'copy', 0 FROM posts "
+                         "WHERE true ON CONFLICT DO NOTHING")
+        assert trace(store, semantic=False).changed == 0, f"seed {seed}, step {step}"
+        assert _copy_matches(store) == decided
+    assert any(row["stage"] == "copy" for row in decided), "nothing was copied: the test checked nothing"
+    store.close()
+
+
+def test_a_forward_that_loses_its_source_is_judged_by_its_own_text(new_db):
+    with Store(new_db()) as store:
+        store.add_article(article())
+        store.add_posts([
+            post("harbour", 1, "Read this", links=[Link(SOURCE_URL)]),
+            post("relay", 1, "Board chair Ingrid Solberg said the freeze would cost 2.4 million crowns a year.",
+                 forwarded_from="harbour", forwarded_message_id=1)])
+        assert trace(store, semantic=False).by_stage == {"url": 1, "forward": 1, "mention": 0, "copy": 0}
+        store.add_posts([post("harbour", 1, "Read this (link removed)")])
+        assert trace(store, semantic=False).by_stage == {"url": 0, "forward": 0, "mention": 0, "copy": 1}
+        assert store.match_for_post(store.post("relay", 1)["id"])["stage"] == "copy"

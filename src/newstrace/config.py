@@ -176,6 +176,7 @@ ARTICLE_VIEW_CHARS = 600       # an article is embedded by its title and lead, n
 POST_VIEW_CHARS = 600          # a post by its first characters (telegram-ru-2024: median 333, 90th percentile 885)
 WINDOW_BEFORE_DAYS = 4         # a source is published at most this long before the post...
 WINDOW_AFTER_DAYS = 1          # ...or this long after it (time zones, late date stamps)
+TEXT_STAGES = ("copy", "semantic")  # the text-only steps, each with its queue of posts to judge
 REJUDGE_WINDOW_DAYS = 6        # a new article makes posts this close in time be judged again (> both windows)
 SEMANTIC_PREFILTER = True      # embed a post only if an article in its window shares a name, number or date
 SEMANTIC_TOP_K = 30            # candidates per post kept for the fact checks

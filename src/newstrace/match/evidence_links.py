@@ -168,6 +168,8 @@ def link_by_evidence(store: Store) -> LinkReport:
         known = {**_decided_elsewhere(store, pointers, keys), **by_url}
         decided = list(by_url.values()) + list(pointer_matches(pointers, known).values())
         changed = store.write_matches(decided, stages=STAGES, scope=set(judged))
+        linked = set(store.post_ids((match.channel, match.message_id) for match in decided).values())
+        store.judge_text_again([post_id for post_id in judged if post_id not in linked])
         store.rows_in("DELETE FROM evidence_dirty WHERE post_id IN", (), dirty)
     for match in decided:
         by_stage[match.stage] += 1

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +216,7 @@ class Store:
             self._record_version(post_id, post.text, digest, stamp)
             self._replace_post_links(post_id, post)
             self._evidence_changed(post_id)
+            self.judge_text_again([post_id])
             return "new"
         if row["content_hash"] == digest:
             return "unchanged"
@@ -227,6 +228,7 @@ class Store:
         self.db.execute(f"UPDATE posts SET {assignments} WHERE id = ?", (*fields.values(), row["id"]))
         self._replace_post_links(row["id"], post)
         self._evidence_changed(row["id"])
+        self.judge_text_again([row["id"]])
         return "updated"
 
     def _evidence_changed(self, post_id: int) -> None:
@@ -328,6 +330,7 @@ class Store:
                     f"INSERT INTO articles ({columns}) VALUES ({marks}) RETURNING id", tuple(fields.values())
                 ).fetchone()[0]
                 status = "new"
+                self._text_window_opened(article.published_at)
             elif row["content_hash"] == digest:
                 article_id, status = row["id"], "unchanged"
             else:
@@ -367,6 +370,8 @@ class Store:
                             (article_id, row["title"], row["text"]))
         self._urls_answered([row[0] for row in self.db.execute(
             "SELECT url_key FROM article_urls WHERE article_id = ?", (article_id,))])
+        self.judge_text_again([row[0] for row in self.db.execute(
+            "SELECT post_id FROM matches WHERE article_id = ?", (article_id,))])
         for table, column in self._references_to("articles"):
             self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (article_id,))
         self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
@@ -492,32 +497,43 @@ class Store:
                 found[(row[1], row[2])] = row[0]
         return found
 
+    def judge_text_again(self, post_ids: Sequence[int]) -> None:
+        """The text-only steps (copy, semantic) judge these posts on their next pass (inside the
+        caller's transaction). Each mark carries a new ticket, so a pass that read the post
+        before it changed does not clear it."""
+        for start in range(0, len(post_ids), config.SQL_BATCH):
+            chunk = post_ids[start:start + config.SQL_BATCH]
+            self._text_pending(f"id IN ({','.join('?' * len(chunk))})", chunk)
+
+    def _text_window_opened(self, published: datetime | None) -> None:
+        """A new article could be the source of the posts near it in time: those within
+        config.REJUDGE_WINDOW_DAYS, those of unknown time, and every post if it has no date."""
+        if published is None:
+            self._text_pending("true", ())
+            return
+        spread = timedelta(days=config.REJUDGE_WINDOW_DAYS)
+        self._text_pending("posted_at IS NULL OR posted_at BETWEEN ? AND ?",
+                           (iso(published - spread), iso(published + spread)))
+
+    def _text_pending(self, where: str, params: Sequence[Any]) -> None:
+        self.bump("text_ticket")
+        ticket = int(self.counter("text_ticket"))
+        for stage in config.TEXT_STAGES:
+            self.db.execute(
+                f"INSERT INTO text_pending (post_id, stage, ticket) SELECT id, ?, ? FROM posts WHERE {where} "
+                "ON CONFLICT (post_id, stage) DO UPDATE SET ticket = excluded.ticket", (stage, ticket, *params))
+
     def posts_to_judge(self, stage: str) -> list[sqlite3.Row]:
         """Posts with text that no URL or forward links, which `stage` has not judged since the
-        post changed, or since an article arrived that could be its source: one published within
-        config.REJUDGE_WINDOW_DAYS of the post, or of unknown date (a post of unknown time is
-        judged again for any new article). So an article arriving costs the posts near it in
-        time, not every post of the store."""
+        post changed, since it lost its URL or forward link, or since an article arrived that
+        could be its source (`_text_window_opened`). They are read off a queue, so a trace
+        after one new post costs that post, not a pass over the store. Each row carries the
+        ticket of its mark, for mark_judged."""
         return self.db.execute(
-            "SELECT p.* FROM posts p "
+            "SELECT p.*, q.ticket AS text_ticket FROM text_pending q JOIN posts p ON p.id = q.post_id "
             "LEFT JOIN matches m ON m.post_id = p.id AND m.stage IN ('url', 'forward', 'mention') "
-            "LEFT JOIN text_traced t ON t.post_id = p.id AND t.stage = ? "
-            "WHERE m.post_id IS NULL AND length(trim(p.text)) > 0 "
-            "AND (t.post_id IS NULL OR t.content_hash != p.content_hash OR EXISTS ("
-            "  SELECT 1 FROM articles a WHERE a.id > t.articles_seen AND (a.published_at IS NULL "
-            f"  OR p.posted_at IS NULL OR a.published_at BETWEEN {self.shifted('p.posted_at', -1)} "
-            f"  AND {self.shifted('p.posted_at', +1)}))) "
-            "ORDER BY p.id", (stage, config.REJUDGE_WINDOW_DAYS, config.REJUDGE_WINDOW_DAYS)).fetchall()
-
-    def shifted(self, column: str, sign: int) -> str:
-        """SQL for a stored timestamp moved by a number of days given as the next parameter (sign
-        says which way), written back in the store's one timestamp format."""
-        if self.dialect == "postgresql":
-            op = "-" if sign < 0 else "+"
-            return (f"to_char((({column})::timestamptz {op} make_interval(days => ?::int)) AT TIME ZONE 'UTC', "
-                    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
-        op = "'-'" if sign < 0 else "'+'"
-        return f"strftime('%Y-%m-%dT%H:%M:%SZ', {column}, {op} || ? || ' days')"
+            "WHERE q.stage = ? AND m.post_id IS NULL AND length(trim(p.text)) > 0 "
+            "ORDER BY p.id", (stage,)).fetchall()
 
     def epoch(self, column: str) -> str:
         """SQL for a stored timestamp as whole seconds since 1970."""
@@ -526,13 +542,17 @@ class Store:
         return f"CAST(strftime('%s', {column}) AS INTEGER)"
 
     def mark_judged(self, stage: str, posts: Iterable[sqlite3.Row]) -> None:
-        newest = self.db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
+        """Clear the marks of these judged posts (rows of posts_to_judge), unless a post was
+        marked again since it was read, and the marks of posts `stage` has nothing to judge in:
+        linked by URL or forward, or without text (a change marks them again)."""
         with self.transaction():
-            self.db.executemany(
-                "INSERT INTO text_traced (post_id, stage, articles_seen, content_hash) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (post_id, stage) DO UPDATE SET articles_seen = excluded.articles_seen, "
-                "content_hash = excluded.content_hash",
-                [(row["id"], stage, newest, row["content_hash"]) for row in posts])
+            self.db.executemany("DELETE FROM text_pending WHERE post_id = ? AND stage = ? AND ticket = ?",
+                                [(row["id"], stage, row["text_ticket"]) for row in posts])
+            self.db.execute(
+                "DELETE FROM text_pending WHERE stage = ? AND post_id IN (SELECT p.id FROM posts p "
+                "JOIN text_pending q ON q.post_id = p.id AND q.stage = ? "
+                "LEFT JOIN matches m ON m.post_id = p.id AND m.stage IN ('url', 'forward', 'mention') "
+                "WHERE m.post_id IS NOT NULL OR length(trim(p.text)) = 0)", (stage, stage))
 
     def match_for_post(self, post_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM matches WHERE post_id = ?", (post_id,)).fetchone()

@@ -311,6 +311,24 @@ MIGRATIONS: list[Migration] = [
     CREATE INDEX post_pointers_post ON post_pointers (post_id);
     CREATE INDEX post_pointers_target ON post_pointers (channel, message_id);
     """,
+    # 12: the posts each text-only step (copy, semantic) must judge, as a queue instead of a
+    # pass over every post: filled with what text_traced said was still to judge (and, to be
+    # safe, every post judged before the newest article), which it replaces
+    """
+    CREATE TABLE text_pending (
+        post_id  INTEGER NOT NULL REFERENCES posts (id),
+        stage    TEXT NOT NULL,
+        ticket   INTEGER NOT NULL,
+        PRIMARY KEY (post_id, stage)
+    );
+    INSERT INTO text_pending (post_id, stage, ticket)
+    SELECT p.id, s.stage, 0 FROM posts p
+    CROSS JOIN (SELECT 'copy' AS stage UNION ALL SELECT 'semantic' AS stage) s
+    LEFT JOIN text_traced t ON t.post_id = p.id AND t.stage = s.stage
+    WHERE t.post_id IS NULL OR t.content_hash != p.content_hash
+       OR t.articles_seen < (SELECT coalesce(max(id), 0) FROM articles);
+    DROP TABLE text_traced;
+    """,
 ]
 
 
