@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timezone
 
 from newstrace.model import Article, Link, Post
@@ -36,3 +37,11 @@ def post(channel: str, message_id: int, text: str = "", *, links: list[Link] | N
          at: str = "2025-03-14T09:00:00", **fields) -> Post:
     return Post(channel=channel, message_id=message_id, posted_at=utc(at), text=text,
                 links=links or [], **fields)
+
+
+def delete_some_article(store, rng: random.Random) -> None:
+    """Delete one of the store's articles, picked by rng (none when it has none)."""
+    rows = store.db.execute("SELECT id FROM articles ORDER BY id").fetchall()
+    if rows:
+        with store.transaction():
+            store.delete_article(rng.choice(rows)[0])

@@ -7,7 +7,7 @@ from newstrace.match.evidence_links import link_by_evidence
 from newstrace.model import Link, LinkPreview
 from newstrace.store.core import Store
 
-from factories import SOURCE_URL, article, post
+from factories import SOURCE_URL, article, delete_some_article, post
 
 
 @pytest.fixture
@@ -105,10 +105,7 @@ def test_judging_only_what_changed_decides_as_judging_the_whole_store(store, see
         if action < 0.25:
             store.add_article(article(rng.choice(urls)))
         elif action < 0.35:
-            row = store.db.execute("SELECT id FROM articles ORDER BY id").fetchall()
-            if row:
-                with store.transaction():
-                    store.delete_article(rng.choice(row)[0])
+            delete_some_article(store, rng)
         else:
             channel, number = rng.choice(posts)
             links = [Link(url) for url in rng.sample(urls, rng.randint(0, 2))]

@@ -8,7 +8,7 @@ from newstrace.match.near_copy import link_near_copies, paragraph_index
 from newstrace.model import Link
 from newstrace.store.core import Store
 
-from factories import SOURCE_URL, article, post, utc
+from factories import SOURCE_URL, article, delete_some_article, post, utc
 
 
 def test_a_verbatim_copy_is_linked_without_embeddings_and_its_credit_read(new_db):
@@ -104,10 +104,7 @@ def test_judging_only_queued_posts_decides_as_judging_every_post(new_db, seed):
                                     published_at=day and utc(day), links=[])
             store.add_article(store_article)
         elif action < 0.4:
-            rows = store.db.execute("SELECT id FROM articles ORDER BY id").fetchall()
-            if rows:
-                with store.transaction():
-                    store.delete_article(rng.choice(rows)[0])
+            delete_some_article(store, rng)
         else:
             channel, number = rng.choice(posts)
             links = [Link(rng.choice(list(sources)))] if rng.random() < 0.2 else []
