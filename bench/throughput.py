@@ -590,8 +590,8 @@ def report(results: list[dict[str, Any]], command: str, semantic: bool | None) -
         "link_by_evidence call (the copy step has judged every post by then), every vector already",
         "cached, article pool and stories built in it.",
         "Steps inside cascade.trace are timed by wrapping the functions it calls. Warm trace: add one",
-        "new post, time cascade.trace (incremental: the copy and semantic steps judge only that post;",
-        "link_by_evidence still covers the whole store; with the semantic step the new post is",
+        "new post, time cascade.trace (incremental: every step judges only that post and what points",
+        "at it; with the semantic step the new post is",
         "embedded inside the trace and the article pool is reused from the process).",
     ]
     for kind in ("articles", "posts"):

@@ -319,7 +319,7 @@ MIGRATIONS: list[Migration] = [
         post_id  INTEGER NOT NULL REFERENCES posts (id),
         stage    TEXT NOT NULL,
         ticket   INTEGER NOT NULL,
-        PRIMARY KEY (post_id, stage)
+        PRIMARY KEY (stage, post_id)
     );
     INSERT INTO text_pending (post_id, stage, ticket)
     SELECT p.id, s.stage, 0 FROM posts p
