@@ -5,6 +5,7 @@ import psycopg
 import pytest
 
 from newstrace.errors import InputError
+from newstrace.match.cascade import trace
 from newstrace.model import Link
 from newstrace.store.schema import MIGRATIONS
 from newstrace.store import fulltext
@@ -159,3 +160,32 @@ def test_writers_at_once_lose_and_duplicate_nothing(new_db):
         assert store.counts()["articles"] == 3
         assert store.db.execute("SELECT count(DISTINCT message_id) FROM posts").fetchone()[0] == 65
         assert store.channel_newest_id("gull_news") == 53
+
+
+def test_a_store_traced_before_the_linking_queues_upgrades_without_judging_again(new_db):
+    """A store of schema 10 (before evidence_dirty, post_pointers and text_pending) keeps its
+    decisions, and its posts judged then are not judged again by the text steps."""
+    with Store(new_db("old.db")) as store:
+        store.add_article(article())
+        copy = "Board chair Ingrid Solberg said the freeze would cost 2.4 million crowns a year."
+        store.add_posts([post("harbour", 1, "Read this", links=[Link(SOURCE_URL)]),
+                         post("relay", 1, "Forwarded", forwarded_from="harbour", forwarded_message_id=1),
+                         post("islands", 1, copy), post("islands", 2, "A lighthouse keeper retired.")])
+        trace(store, semantic=False)
+        decided = store.db.execute("SELECT * FROM matches ORDER BY post_id").fetchall()
+        for statement in ["DROP TABLE evidence_dirty", "DROP TABLE post_pointers", "DROP TABLE text_pending",
+                          MIGRATIONS[3],
+                          "INSERT INTO text_traced (post_id, stage, articles_seen, content_hash) "
+                          "SELECT id, stage, (SELECT max(id) FROM articles), content_hash FROM posts "
+                          "CROSS JOIN (SELECT 'copy' AS stage UNION ALL SELECT 'semantic' AS stage) s",
+                          "PRAGMA user_version = 10" if store.dialect == "sqlite"
+                          else "DELETE FROM schema_version WHERE version > 10"]:
+            store.db.execute(statement)
+    with Store(new_db("old.db")) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        assert store.posts_to_judge("copy") == [] and store.posts_to_judge("semantic") == []
+        assert trace(store, semantic=False).changed == 0
+        assert store.posts_to_judge("copy") == [] and store.posts_to_judge("semantic") == []
+        assert store.db.execute("SELECT * FROM matches ORDER BY post_id").fetchall() == decided
+        store.add_posts([post("islands", 3, "Again: " + copy)])
+        assert trace(store, semantic=False).by_stage["copy"] == 1

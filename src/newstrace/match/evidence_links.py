@@ -167,9 +167,12 @@ def link_by_evidence(store: Store) -> LinkReport:
         keys = {(row[0], row[1]) for row in store.rows_in("SELECT channel, message_id FROM posts WHERE id IN", (), judged)}
         known = {**_decided_elsewhere(store, pointers, keys), **by_url}
         decided = list(by_url.values()) + list(pointer_matches(pointers, known).values())
+        marks = ",".join("?" * len(STAGES))
+        had = {row[0] for row in store.rows_in(
+            f"SELECT post_id FROM matches WHERE stage IN ({marks}) AND post_id IN", STAGES, judged)}
         changed = store.write_matches(decided, stages=STAGES, scope=set(judged))
         linked = set(store.post_ids((match.channel, match.message_id) for match in decided).values())
-        store.judge_text_again([post_id for post_id in judged if post_id not in linked])
+        store.judge_text_again(sorted(had - linked))
         store.rows_in("DELETE FROM evidence_dirty WHERE post_id IN", (), dirty)
     for match in decided:
         by_stage[match.stage] += 1
