@@ -25,24 +25,27 @@ def _loads(text: str) -> Facts:
                  frozenset(names), tuple(lead) if lead else None, tuple(tuple(pair) for pair in spelled))
 
 
+_KNOWN: dict[str, Facts] = {}
+
+
 def article_facts(store: Store, rows: Sequence[Row]) -> list[Facts]:
-    """The facts of each article row (id, title, text, content_hash), read once per text."""
-    kept = {row[0]: (row[1], row[2]) for row in store.db.execute("SELECT article_id, content_hash, facts FROM article_facts")}
-    found: list[Facts] = []
+    """The facts of each article row (id, title, text, content_hash), read once per text, and
+    decoded once per process (the article pool is rebuilt after every new article)."""
+    keys = [f"{row['content_hash']}/{config.FACTS_VERSION}" for row in rows]
+    stored = dict(store.db.execute("SELECT article_id, content_hash FROM article_facts").fetchall())
+    wanted = [row["id"] for row, key in zip(rows, keys) if key not in _KNOWN and stored.get(row["id"]) == key]
+    for row in store.rows_in("SELECT content_hash, facts FROM article_facts WHERE article_id IN", (), wanted):
+        _KNOWN[row[0]] = _loads(row[1])
     fresh = []
-    for row in rows:
-        key = f"{row['content_hash']}/{config.FACTS_VERSION}"
-        cached = kept.get(row["id"])
-        if cached and cached[0] == key:
-            found.append(_loads(cached[1]))
-            continue
-        item = facts(f"{row['title']}\n{row['text']}")
-        found.append(item)
-        fresh.append((row["id"], key, _dumps(item)))
+    for row, key in zip(rows, keys):
+        if key not in _KNOWN:
+            _KNOWN[key] = facts(f"{row['title']}\n{row['text']}")
+        if stored.get(row["id"]) != key:
+            fresh.append((row["id"], key, _dumps(_KNOWN[key])))
     if fresh:
         with store.transaction():
             store.db.executemany("INSERT INTO article_facts (article_id, content_hash, facts) VALUES (?, ?, ?) "
                                  "ON CONFLICT (article_id) DO UPDATE SET content_hash = excluded.content_hash, "
                                  "facts = excluded.facts",
                                  fresh)
-    return found
+    return [_KNOWN[key] for key in keys]

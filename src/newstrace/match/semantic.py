@@ -87,9 +87,11 @@ class StoryFacts:
 
 
 def _story_facts(stories: np.ndarray, article_facts: list[Facts], days: list[DayRef | None]) -> dict[int, StoryFacts]:
+    by_story: dict[int, list[int]] = {}
+    for index, story in enumerate(stories.tolist()):
+        by_story.setdefault(story, []).append(index)
     found = {}
-    for story in set(stories.tolist()):
-        members = [i for i in np.flatnonzero(stories == story)]
+    for story, members in by_story.items():
         known = sorted(days[i] for i in members if isinstance(days[i], date))
         found[story] = StoryFacts(
             members=members,
