@@ -1,9 +1,11 @@
 """Sanity of the real-data benchmarks (bench/wmt21_crosslang.py, bench/tgcontest_pairs.py) on
-small slices of ../shared/data; skipped where that folder is absent."""
+small slices of ../shared/data, skipped where that folder is absent; and of the evaluation's
+error breakdown (bench/eval_breakdown.py) on a hand-made task."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -128,3 +130,30 @@ def test_best_thresholds_finds_the_separating_score():
     assert found["accuracy"] == 1.0 and found["accuracy_threshold"] == 0.6 and found["f1"] == 1.0
     mixed = tg.best_thresholds(scores, np.array([False, True, False, True]))
     assert mixed["accuracy"] == 0.75 and mixed["f1_threshold"] == 0.4
+
+
+def test_the_error_breakdown_counts_as_the_scorer_and_tells_related_events_apart(tmp_path):
+    breakdown = _bench("eval_breakdown")
+    lines = {
+        "gold_links.jsonl": [{"post": "p1", "sources": ["a1"]}, {"post": "p2", "sources": ["a1"]},
+                             {"post": "p3", "sources": ["a1"]}, {"post": "p4", "sources": []},
+                             {"post": "p5", "sources": ["a1"]}],
+        "gold_stories.jsonl": [{"id": "a1", "story": "A01-talks"}, {"id": "a2", "story": "A02-talks-again"},
+                               {"id": "a3", "story": "B01-storm"}] + [
+                              {"id": f"p{n}", "story": "A01-talks"} for n in range(1, 6)],
+        "posts.jsonl": [{"id": "p1", "posted_at": "2025-03-01"}, {"id": "p2", "posted_at": None},
+                        {"id": "p3", "posted_at": None}, {"id": "p4", "posted_at": "2025-03-02"},
+                        {"id": "p5", "posted_at": "2025-03-02"}],
+    }
+    for name, rows in lines.items():
+        (tmp_path / name).write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+    predictions = tmp_path / "pred.jsonl"
+    predictions.write_text("\n".join(json.dumps(row) for row in [
+        {"post": "p1", "source": "a1"}, {"post": "p2", "source": "a2"}, {"post": "p3", "source": "a3"},
+        {"post": "p4", "source": "a2"}, {"post": "p5", "source": None}]), encoding="utf-8")
+    found = breakdown.outcomes(tmp_path, predictions)
+    assert found == {("timed", "right"): 1, ("untimed", "wrong-related"): 1, ("untimed", "wrong-unrelated"): 1,
+                     ("timed", "orphan-linked"): 1, ("timed", "missed"): 1}
+    table = breakdown.report(found)
+    assert "| timed | 3 | 0.500 | 0.500 | 0.00 (1) | 0 / 0 |" in table
+    assert "| all | 5 | 0.250 | 0.250 | 0.00 (1) | 1 / 1 |" in table
