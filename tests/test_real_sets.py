@@ -1,6 +1,7 @@
 """Sanity of the real-data benchmarks (bench/wmt21_crosslang.py, bench/tgcontest_pairs.py) on
 small slices of ../shared/data, skipped where that folder is absent; and of the evaluation's
-error breakdown (bench/eval_breakdown.py) on a hand-made task."""
+error breakdown and multi-cut table (bench/eval_breakdown.py, bench/eval_seeds.py) on hand-made
+results."""
 
 from __future__ import annotations
 
@@ -157,3 +158,18 @@ def test_the_error_breakdown_counts_as_the_scorer_and_tells_related_events_apart
     table = breakdown.report(found)
     assert "| timed | 3 | 0.500 | 0.500 | 0.00 (1) | 0 / 0 |" in table
     assert "| all | 5 | 0.250 | 0.250 | 0.00 (1) | 1 / 1 |" in table
+
+
+def test_quality_over_several_cuts_is_tabled_with_its_mean_and_range():
+    seeds = _bench("eval_seeds")
+    score = {"links": {"all": {"precision": 0.9, "recall": 0.8}, "cross-language": {"precision": 1.0, "recall": 0.75},
+                       "orphans": {"left_unlinked": 0.5}},
+             "calibration": {"ece": 0.04}, "stories": {"bcubed": {"f1": 0.85}}}
+    first = seeds.figures(score)
+    assert first == {"links P": 0.9, "links R": 0.8, "cross-language P": 1.0, "cross-language R": 0.75,
+                     "orphans left unlinked": 0.5, "ECE": 0.04, "stories B³ F1": 0.85}
+    second = dict(first, **{"links P": 0.8, "ECE": float("nan")})
+    table = seeds.table({6: first, 7: second})
+    assert "| 7 | 0.800 | 0.800 |" in table
+    assert "| mean | **0.850** | **0.800** |" in table and "| range | 0.800–0.900 | 0.800–0.800 |" in table
+    assert seeds.figures({"links": {}})["links P"] != seeds.figures({"links": {}})["links P"], "missing is NaN"
