@@ -88,24 +88,21 @@ def _read_pointers(store: Store, post_ids: list[int]) -> None:
     store.db.executemany("INSERT INTO post_pointers (post_id, channel, message_id, how) VALUES (?, ?, ?, ?)", found)
 
 
-def _with_pointers_to(store: Store, post_ids: list[int]) -> list[int]:
-    """These posts and every post that forwards or mentions one of them, through chains."""
-    affected = set(post_ids)
+def _with_pointers_to(store: Store, post_ids: list[int]) -> dict[int, tuple[str, int]]:
+    """These posts and every post that forwards or mentions one of them, through chains: their
+    ids and (channel, message id)."""
+    affected: dict[int, tuple[str, int]] = {}
     frontier = post_ids
     for _ in range(config.POINTER_CHAIN_MAX):
-        keys = [tuple(row) for row in store.rows_in("SELECT channel, message_id FROM posts WHERE id IN", (), frontier)]
-        if not keys:
-            break
-        pointing = {row[0] for start in range(0, len(keys), config.SQL_BATCH)
-                    for row in store.db.execute(
-                        "SELECT post_id FROM post_pointers WHERE (channel, message_id) IN "
-                        f"(VALUES {','.join('(?, ?)' for _ in keys[start:start + config.SQL_BATCH])})",
-                        [value for key in keys[start:start + config.SQL_BATCH] for value in key])}
-        frontier = sorted(pointing - affected)
+        keys = {row[0]: (row[1], row[2]) for row in store.rows_in(
+            "SELECT id, channel, message_id FROM posts WHERE id IN", (), frontier)}
+        affected.update(keys)
+        pointing = {row[0] for row in store.rows_in(
+            "SELECT post_id FROM post_pointers WHERE (channel, message_id) IN", (), list(keys.values()))}
+        frontier = sorted(pointing - affected.keys())
         if not frontier:
             break
-        affected.update(frontier)
-    return sorted(affected)
+    return dict(sorted(affected.items()))
 
 
 def _pointers(store: Store, post_ids: list[int]) -> list[Pointer]:
@@ -162,17 +159,12 @@ def link_by_evidence(store: Store) -> LinkReport:
             return LinkReport(by_stage, 0)
         _read_pointers(store, dirty)
         judged = _with_pointers_to(store, dirty)
-        by_url = url_matches(store, judged)
-        pointers = _pointers(store, judged)
-        keys = {(row[0], row[1]) for row in store.rows_in("SELECT channel, message_id FROM posts WHERE id IN", (), judged)}
-        known = {**_decided_elsewhere(store, pointers, keys), **by_url}
+        by_url = url_matches(store, list(judged))
+        pointers = _pointers(store, list(judged))
+        known = {**_decided_elsewhere(store, pointers, set(judged.values())), **by_url}
         decided = list(by_url.values()) + list(pointer_matches(pointers, known).values())
-        marks = ",".join("?" * len(STAGES))
-        had = {row[0] for row in store.rows_in(
-            f"SELECT post_id FROM matches WHERE stage IN ({marks}) AND post_id IN", STAGES, judged)}
-        changed = store.write_matches(decided, stages=STAGES, scope=set(judged))
-        linked = set(store.post_ids((match.channel, match.message_id) for match in decided).values())
-        store.judge_text_again(sorted(had - linked))
+        changed, unlinked = store.write_matches(decided, stages=STAGES, scope=set(judged))
+        store.judge_text_again(sorted(unlinked))
         store.rows_in("DELETE FROM evidence_dirty WHERE post_id IN", (), dirty)
     for match in decided:
         by_stage[match.stage] += 1

@@ -238,10 +238,8 @@ class Store:
     def _urls_answered(self, keys: list[str]) -> None:
         """Posts that link one of these URL keys are judged again: an article now answers to it,
         or no longer does."""
-        for start in range(0, len(keys), config.SQL_BATCH):
-            chunk = keys[start:start + config.SQL_BATCH]
-            self.db.execute("INSERT INTO evidence_dirty (post_id) SELECT DISTINCT post_id FROM post_links "
-                            f"WHERE url_key IN ({','.join('?' * len(chunk))}) ON CONFLICT DO NOTHING", chunk)
+        self.rows_in("INSERT INTO evidence_dirty (post_id) SELECT DISTINCT post_id FROM post_links WHERE url_key IN",
+                     (), keys, suffix=" ON CONFLICT DO NOTHING")
 
     def _record_version(self, post_id: int, text: str, digest: str, stamp: str) -> None:
         self.db.execute(
@@ -420,10 +418,12 @@ class Store:
         row = self.db.execute("SELECT value FROM store_meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else "0"
 
-    def bump(self, key: str) -> None:
-        """Count one more change of a kind (inside the caller's transaction)."""
-        self.db.execute("INSERT INTO store_meta (key, value) VALUES (?, '1') ON CONFLICT (key) "
-                        "DO UPDATE SET value = CAST(CAST(store_meta.value AS INTEGER) + 1 AS TEXT)", (key,))
+    def bump(self, key: str) -> int:
+        """Count one more change of a kind (inside the caller's transaction); returns the count."""
+        return int(self.db.execute(
+            "INSERT INTO store_meta (key, value) VALUES (?, '1') ON CONFLICT (key) "
+            "DO UPDATE SET value = CAST(CAST(store_meta.value AS INTEGER) + 1 AS TEXT) RETURNING value",
+            (key,)).fetchall()[0][0])
 
     def raw_document(self, digest: str) -> bytes | None:
         row = self.db.execute("SELECT bytes FROM raw_documents WHERE hash = ?", (digest,)).fetchone()
@@ -439,13 +439,13 @@ class Store:
         scope (post ids), only the decisions of those posts are replaced: the rest were not judged.
         """
         with self.transaction():
-            return self.write_matches(matches, stages=stages, scope=scope)
+            return self.write_matches(matches, stages=stages, scope=scope)[0]
 
     def write_matches(self, matches: Iterable[Match], *, stages: Iterable[str],
-                      scope: set[int] | None = None) -> int:
-        """save_matches inside the caller's transaction. With a scope, only the decisions of the
-        scope's posts are read back, so judging a few posts costs a few rows however large the
-        store."""
+                      scope: set[int] | None = None) -> tuple[int, list[int]]:
+        """save_matches inside the caller's transaction; returns the decisions changed and the
+        posts whose decision was removed. With a scope, only the decisions of the scope's posts
+        are read back, so judging a few posts costs a few rows however large the store."""
         stages = tuple(stages)
         stamp = now_iso()
         matches = list(matches)
@@ -457,9 +457,8 @@ class Store:
         found = (self.db.execute(query, stages).fetchall() if scope is None
                  else self.rows_in(f"{query} AND post_id IN", stages, sorted(set(scope) | set(wanted))))
         current = {row[0]: tuple(row[1:]) for row in found}
-        stale = [(post_id,) for post_id in current
-                 if post_id not in wanted and (scope is None or post_id in scope)]
-        self.db.executemany("DELETE FROM matches WHERE post_id = ?", stale)
+        stale = [post_id for post_id in current if post_id not in wanted and (scope is None or post_id in scope)]
+        self.db.executemany("DELETE FROM matches WHERE post_id = ?", [(post_id,) for post_id in stale])
         rows = []
         for post_id, match in wanted.items():
             evidence = json.dumps(match.evidence, ensure_ascii=False, sort_keys=True)
@@ -471,15 +470,22 @@ class Store:
             "article_id = excluded.article_id, stage = excluded.stage, "
             "score = excluded.score, evidence = excluded.evidence, "
             "decided_at = excluded.decided_at", rows)
-        return len(stale) + len(rows)
+        return len(stale) + len(rows), stale
 
-    def rows_in(self, query: str, params: Sequence[Any], values: Sequence[Any]) -> list[sqlite3.Row]:
-        """The rows of `query ... IN (values)` (the query ends with IN; a DELETE returns none), in a
-        few queries however many values are asked."""
+    def rows_in(self, query: str, params: Sequence[Any], values: Sequence[Any], *,
+                suffix: str = "") -> list[sqlite3.Row]:
+        """The rows of `query ... IN (values) suffix` (the query ends with IN; a write returns
+        none), in a few statements however many values are asked. Tuple values are matched as
+        rows: `(channel, message_id) IN`."""
         found: list[sqlite3.Row] = []
         for start in range(0, len(values), config.SQL_BATCH):
             chunk = values[start:start + config.SQL_BATCH]
-            cursor = self.db.execute(f"{query} ({','.join('?' * len(chunk))})", (*params, *chunk))
+            if isinstance(chunk[0], tuple):
+                marks = "VALUES " + ",".join("(" + ",".join("?" * len(value)) + ")" for value in chunk)
+                flat = [part for value in chunk for part in value]
+            else:
+                marks, flat = ",".join("?" * len(chunk)), list(chunk)
+            cursor = self.db.execute(f"{query} ({marks}){suffix}", (*params, *flat))
             if cursor.description:
                 found += cursor.fetchall()
         return found
@@ -487,23 +493,15 @@ class Store:
     def post_ids(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
         """Store ids of posts by (channel, message id), in a few queries however many are asked."""
         wanted = list(dict.fromkeys((channel.lower(), number) for channel, number in keys))
-        found: dict[tuple[str, int], int] = {}
-        for start in range(0, len(wanted), config.SQL_BATCH):
-            chunk = wanted[start:start + config.SQL_BATCH]
-            pairs = ",".join("(?, ?)" for _ in chunk)
-            for row in self.db.execute(
-                    f"SELECT id, channel, message_id FROM posts WHERE (channel, message_id) IN (VALUES {pairs})",
-                    [value for key in chunk for value in key]):
-                found[(row[1], row[2])] = row[0]
-        return found
+        return {(row[1], row[2]): row[0] for row in self.rows_in(
+            "SELECT id, channel, message_id FROM posts WHERE (channel, message_id) IN", (), wanted)}
 
     def judge_text_again(self, post_ids: Sequence[int]) -> None:
         """The text-only steps (copy, semantic) judge these posts on their next pass (inside the
         caller's transaction). Each mark carries a new ticket, so a pass that read the post
         before it changed does not clear it."""
-        for start in range(0, len(post_ids), config.SQL_BATCH):
-            chunk = post_ids[start:start + config.SQL_BATCH]
-            self._text_pending(f"id IN ({','.join('?' * len(chunk))})", chunk)
+        if post_ids:
+            self._text_pending("id IN", (), post_ids)
 
     def _text_window_opened(self, published: datetime | None) -> None:
         """A new article could be the source of the posts near it in time: those within
@@ -515,13 +513,16 @@ class Store:
         self._text_pending("posted_at IS NULL OR posted_at BETWEEN ? AND ?",
                            (iso(published - spread), iso(published + spread)))
 
-    def _text_pending(self, where: str, params: Sequence[Any]) -> None:
-        self.bump("text_ticket")
-        ticket = int(self.counter("text_ticket"))
+    def _text_pending(self, where: str, params: Sequence[Any], post_ids: Sequence[int] | None = None) -> None:
+        """Mark the posts matching `where` (with `post_ids` when it ends with IN) for every text step."""
+        ticket = self.bump("text_ticket")
+        insert = f"INSERT INTO text_pending (post_id, stage, ticket) SELECT id, ?, ? FROM posts WHERE {where}"
+        upsert = " ON CONFLICT (post_id, stage) DO UPDATE SET ticket = excluded.ticket"
         for stage in config.TEXT_STAGES:
-            self.db.execute(
-                f"INSERT INTO text_pending (post_id, stage, ticket) SELECT id, ?, ? FROM posts WHERE {where} "
-                "ON CONFLICT (post_id, stage) DO UPDATE SET ticket = excluded.ticket", (stage, ticket, *params))
+            if post_ids is None:
+                self.db.execute(insert + upsert, (stage, ticket, *params))
+            else:
+                self.rows_in(insert, (stage, ticket, *params), post_ids, suffix=upsert)
 
     def posts_to_judge(self, stage: str) -> list[sqlite3.Row]:
         """Posts with text that no URL or forward links, which `stage` has not judged since the
