@@ -38,3 +38,13 @@ def test_signed_gap_reads_day_month_mentions_in_the_other_side_year():
     assert signed_gap(date(2025, 5, 16), (5, 18)) == 2
     assert signed_gap((12, 30), date(2026, 1, 2)) == 3
     assert signed_gap(None, date(2025, 1, 1)) is None
+
+
+def test_the_lead_says_which_event_and_the_recap_does_not():
+    filler = " The booster splashed down in the Gulf as planned and the ship reached orbit." * 5
+    text = "Starship flew its 11th test flight on Monday, reaching 140 km." + filler + " The 10th flight in August reached 190 km."
+    found = facts(text)
+    assert found.ordinals == {10, 11} and found.lead_ordinals == {11}
+    assert {"140", "190"} <= found.numbers and "140" in found.lead_numbers and "190" not in found.lead_numbers
+    assert facts("Snapchat blocked." + filler + " FaceTime was restricted earlier.").lead_names >= facts("Snapchat").names
+    assert not facts("Snapchat blocked." + filler + " FaceTime was restricted earlier.").lead_names & facts("FaceTime").names

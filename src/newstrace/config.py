@@ -106,10 +106,12 @@ NAME_SOUND_RULES = (("w", "v"), ("ph", "f"), ("kh", "h"), ("ck", "k"), ("c", "k"
                     ("j", "i"), ("z", "s"))
 NAME_KEY_CHARS = 4
 LEAD_DATE_CHARS = 400            # a date mentioned this early in a text is taken as its day when it has none
+LEAD_FACT_CHARS = 300            # numbers, ordinals and names this early in an article say which event it
+                                 # reports (later ones are often recaps of earlier events of the same story)
 ACRONYM_ALIASES = {"оаэ": "uae", "сша": "usa", "us": "usa", "фрс": "fed", "цб": "cbr", "ес": "eu",
                    "оон": "un", "нато": "nato", "мвф": "imf", "фрг": "germany", "рф": "russia", "ук": "uk",
                    "вб": "uk", "єс": "eu", "зсу": "afu", "всу": "afu", "сбу": "sbu", "оае": "uae"}
-FACTS_VERSION = 2              # bump when match/features.py reads texts differently: stored facts are read again
+FACTS_VERSION = 4              # bump when match/features.py reads texts differently: stored facts are read again
 
 # --- match/attribution.py --------------------------------------------------------------------
 OUTLETS_ENV = "NEWSTRACE_OUTLETS"   # a JSON file of outlets added to newstrace/data/outlets.json

@@ -51,6 +51,9 @@ class Facts:
     names: frozenset[str]
     lead_date: tuple[int, int] | None = None
     spelled: tuple[tuple[str, str], ...] = ()
+    lead_numbers: frozenset[str] = frozenset()
+    lead_ordinals: frozenset[int] = frozenset()
+    lead_names: frozenset[str] = frozenset()
 
     def spelling(self, name: str) -> str:
         """How the text wrote a name key, for evidence a reader can check."""
@@ -87,30 +90,39 @@ def facts(text: str) -> Facts:
     dates = {value for _, value in positioned}
     lead = min((item for item in positioned if item[0] < config.LEAD_DATE_CHARS), default=None)
     date_days = {str(day) for _, day in dates}
+    lead_numbers: set[str] = set()
     for match in _NUMBER.finditer(text):
         value = _number_value(match.group(1))
         if re.fullmatch(r"(19|20)\d\d", value):
             years.add(int(value))
         elif value not in date_days:
             numbers.add(value)
-    ordinals = {_ORDINALS[_longest_stem(m.group(1).lower(), _ORDINALS)] for m in _ORDINAL.finditer(text)}
-    ordinals |= {int(m.group(1)) for m in re.finditer(r"\b(\d{1,2})(?:st|nd|rd|th|-?(?:й|я|е|го|му|ий|ой))\b", text)}
+            if match.start() < config.LEAD_FACT_CHARS:
+                lead_numbers.add(value)
+    placed = [(m.start(), _ORDINALS[_longest_stem(m.group(1).lower(), _ORDINALS)]) for m in _ORDINAL.finditer(text)]
+    placed += [(m.start(), int(m.group(1)))
+               for m in re.finditer(r"\b(\d{1,2})(?:st|nd|rd|th|-?(?:й|я|е|го|му|ий|ой))\b", text)]
+    ordinals = {number for _, number in placed}
+    lead_ordinals = {number for start, number in placed if start < config.LEAD_FACT_CHARS}
     names = set()
+    lead_names = set()
     spelled: dict[str, str] = {}
     for match in _WORD.finditer(text):
         word = match.group(0)
         if len(word) < 2 or not word[0].isupper():
             continue
         if (word.isupper() and len(word) <= 5) or word.lower() in _ACRONYMS:
-            names.add(config.ACRONYM_ALIASES.get(word.lower(), word.lower()))
-            spelled.setdefault(config.ACRONYM_ALIASES.get(word.lower(), word.lower()), word)
-            continue
-        key = name_key(word)
-        if len(key) >= 2:
-            names.add(key)
-            spelled.setdefault(key, word)
+            key = config.ACRONYM_ALIASES.get(word.lower(), word.lower())
+        else:
+            key = name_key(word)
+            if len(key) < 2:
+                continue
+        names.add(key)
+        spelled.setdefault(key, word)
+        if match.start() < config.LEAD_FACT_CHARS:
+            lead_names.add(key)
     return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(dates), frozenset(names),
-                 lead[1] if lead else None, tuple(spelled.items()))
+                 lead[1] if lead else None, tuple(spelled.items()), frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names))
 
 
 def _longest_stem(word: str, stems: dict[str, int]) -> str:

@@ -241,14 +241,14 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
         values.update(
             num_shared=min(len(shared_numbers), 3) / 3,
             num_missing=(len(post.numbers - other.numbers) / len(post.numbers)) if post.numbers else 0.0,
-            year_conflict=float(bool(post.years) and bool(other.years) and not post.years & other.years),
-            num_conflict=float(bool(post.numbers) and bool(other.numbers) and not shared_numbers),
-            ordinal_shared=float(bool(post.ordinals & other.ordinals)),
-            ordinal_conflict=float(bool(post.ordinals) and bool(other.ordinals)
-                                   and not post.ordinals & other.ordinals),
+            year_conflict=_conflict(post.years, other.years),
+            num_conflict=_conflict(post.numbers, other.numbers),
+            ordinal_shared=float(bool(post.ordinals & other.lead_ordinals)),
             name_share=len(shared_names) / max(1, len(post.names)),
             name_shared=min(len(shared_names), 5) / 5,
             name_idf_share=sum(_idf(pool, name) for name in shared_names) / total_idf,
+            lead_num_conflict=_conflict(post.numbers, other.lead_numbers) * float(not shared_numbers),
+            lead_name_missing=_missing_names(pool, other.lead_names, post.names),
         )
         values.update(_story_features(pool, index, sims, allowed, best_all, post, day))
         evidence = {"similarity": round(float(sims[index]), 4),
@@ -273,17 +273,22 @@ def _story_features(pool: Pool, index: int, sims: np.ndarray, allowed: np.ndarra
         "story_gap_le1": float(gap is not None and abs(gap) <= 1),
         "story_gap_gt3": float(gap is not None and abs(gap) > 3),
         "story_num_share": (len(post.numbers & story.numbers) / len(post.numbers)) if post.numbers else 0.0,
-        "story_ordinal_conflict": float(bool(post.ordinals) and bool(story.ordinals)
-                                        and not post.ordinals & story.ordinals),
+        "story_ordinal_conflict": _conflict(post.ordinals, story.ordinals),
         "story_date_shared": float(bool(post.dates & story.dates)),
-        "story_name_missing": _missing_names(pool, post, story.names),
+        "story_name_missing": _missing_names(pool, post.names, story.names),
     }
 
 
-def _missing_names(pool: Pool, post: Facts, names: frozenset[str]) -> float:
-    """IDF share of the post's names that other articles know but this story never mentions:
-    Roblox in a post, where the candidate story is about Snapchat."""
-    known = [name for name in post.names if pool.name_df.get(name)]
+def _conflict(post: frozenset, other: frozenset) -> float:
+    """1 when both texts state such facts and share none: $4 trillion against $5 trillion."""
+    return float(bool(post) and bool(other) and not post & other)
+
+
+def _missing_names(pool: Pool, wanted: frozenset[str], names: frozenset[str]) -> float:
+    """IDF share of the names wanted that other articles know but these names lack: Roblox in
+    a post, where the candidate story is about Snapchat; Snapchat in the candidate's lead, where
+    the post is about FaceTime."""
+    known = [name for name in wanted if pool.name_df.get(name)]
     total = sum(_idf(pool, name) for name in known)
     return sum(_idf(pool, name) for name in known if name not in names) / total if total else 0.0
 
@@ -300,7 +305,7 @@ def _date_features(post: Facts, other: Facts, day: DayRef | None, other_day: Day
         values.update(gap_known=1.0, gap=min(gap, 30) / 30, gap_le1=float(gap <= 1), gap_gt3=float(gap > 3))
     shared = post.dates & other.dates
     values["date_shared"] = float(bool(shared))
-    values["date_conflict"] = float(bool(post.dates) and bool(other.dates) and not shared)
+    values["date_conflict"] = _conflict(post.dates, other.dates)
     values["pmention_vs_adate"] = (min(min(day_distance(d, other_day) for d in post.dates), 30) / 30
                                    if post.dates and isinstance(other_day, date) else 0.0)
     values["amention_vs_pdate"] = (min(min(day_distance(d, day) for d in other.dates), 30) / 30
