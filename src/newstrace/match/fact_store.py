@@ -17,7 +17,8 @@ from newstrace.store.core import Store
 def _dumps(found: Facts) -> str:
     return json.dumps([sorted(found.numbers), sorted(found.ordinals), sorted(found.years), sorted(found.dates),
                        sorted(found.names), found.lead_date, found.spelled,
-                       sorted(found.lead_numbers), sorted(found.lead_ordinals), sorted(found.lead_names)], ensure_ascii=False)
+                       sorted(found.lead_numbers), sorted(found.lead_ordinals), sorted(found.lead_names)],
+                      ensure_ascii=False)
 
 
 def _loads(text: str) -> Facts:

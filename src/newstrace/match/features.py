@@ -51,6 +51,7 @@ class Facts:
     names: frozenset[str]
     lead_date: tuple[int, int] | None = None
     spelled: tuple[tuple[str, str], ...] = ()
+    # the same, within the text's first config.LEAD_FACT_CHARS: what it reports, not what it recaps
     lead_numbers: frozenset[str] = frozenset()
     lead_ordinals: frozenset[int] = frozenset()
     lead_names: frozenset[str] = frozenset()
@@ -122,7 +123,13 @@ def facts(text: str) -> Facts:
         if match.start() < config.LEAD_FACT_CHARS:
             lead_names.add(key)
     return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(dates), frozenset(names),
-                 lead[1] if lead else None, tuple(spelled.items()), frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names))
+                 lead[1] if lead else None, tuple(spelled.items()),
+                 frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names))
+
+
+def conflict(first: frozenset, second: frozenset) -> float:
+    """1 when both texts state such facts and share none: $4 trillion against $5 trillion."""
+    return float(bool(first) and bool(second) and not first & second)
 
 
 def _longest_stem(word: str, stems: dict[str, int]) -> str:

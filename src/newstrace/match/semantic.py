@@ -27,7 +27,7 @@ from newstrace.extract.urls import url_date
 from newstrace.match.attribution import detect_credit, source_of
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.fact_store import article_facts as stored_facts
-from newstrace.match.features import DayRef, Facts, day_distance, facts, signed_gap
+from newstrace.match.features import DayRef, Facts, conflict, day_distance, facts, signed_gap
 from newstrace.match.logistic import LogisticModel
 from newstrace.match.prefilter import FactIndex, worth_embedding
 from newstrace.model import Match
@@ -241,13 +241,13 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
         values.update(
             num_shared=min(len(shared_numbers), 3) / 3,
             num_missing=(len(post.numbers - other.numbers) / len(post.numbers)) if post.numbers else 0.0,
-            year_conflict=_conflict(post.years, other.years),
-            num_conflict=_conflict(post.numbers, other.numbers),
+            year_conflict=conflict(post.years, other.years),
+            num_conflict=conflict(post.numbers, other.numbers),
             ordinal_shared=float(bool(post.ordinals & other.lead_ordinals)),
             name_share=len(shared_names) / max(1, len(post.names)),
             name_shared=min(len(shared_names), 5) / 5,
             name_idf_share=sum(_idf(pool, name) for name in shared_names) / total_idf,
-            lead_num_conflict=_conflict(post.numbers, other.lead_numbers) * float(not shared_numbers),
+            lead_num_conflict=conflict(post.numbers, other.lead_numbers) * float(not shared_numbers),
             lead_name_missing=_missing_names(pool, other.lead_names, post.names),
         )
         values.update(_story_features(pool, index, sims, allowed, best_all, post, day))
@@ -273,15 +273,10 @@ def _story_features(pool: Pool, index: int, sims: np.ndarray, allowed: np.ndarra
         "story_gap_le1": float(gap is not None and abs(gap) <= 1),
         "story_gap_gt3": float(gap is not None and abs(gap) > 3),
         "story_num_share": (len(post.numbers & story.numbers) / len(post.numbers)) if post.numbers else 0.0,
-        "story_ordinal_conflict": _conflict(post.ordinals, story.ordinals),
+        "story_ordinal_conflict": conflict(post.ordinals, story.ordinals),
         "story_date_shared": float(bool(post.dates & story.dates)),
         "story_name_missing": _missing_names(pool, post.names, story.names),
     }
-
-
-def _conflict(post: frozenset, other: frozenset) -> float:
-    """1 when both texts state such facts and share none: $4 trillion against $5 trillion."""
-    return float(bool(post) and bool(other) and not post & other)
 
 
 def _missing_names(pool: Pool, wanted: frozenset[str], names: frozenset[str]) -> float:
@@ -305,7 +300,7 @@ def _date_features(post: Facts, other: Facts, day: DayRef | None, other_day: Day
         values.update(gap_known=1.0, gap=min(gap, 30) / 30, gap_le1=float(gap <= 1), gap_gt3=float(gap > 3))
     shared = post.dates & other.dates
     values["date_shared"] = float(bool(shared))
-    values["date_conflict"] = _conflict(post.dates, other.dates)
+    values["date_conflict"] = conflict(post.dates, other.dates)
     values["pmention_vs_adate"] = (min(min(day_distance(d, other_day) for d in post.dates), 30) / 30
                                    if post.dates and isinstance(other_day, date) else 0.0)
     values["amention_vs_pdate"] = (min(min(day_distance(d, day) for d in other.dates), 30) / 30

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import date
 
 from newstrace import config
-from newstrace.match.features import DayRef, Facts, signed_gap
+from newstrace.match.features import DayRef, Facts, conflict, signed_gap
 
 
 class Rarity:
@@ -58,8 +58,7 @@ def pair_features(similarity: float, same_language: bool, first: Facts, second: 
         "num_jaccard": len(shared_numbers) / max(1, len(all_numbers)),
         "num_shared": min(len(shared_numbers), 5) / 5,
         "ordinal_shared": float(bool(first.ordinals & second.ordinals)),
-        "ordinal_conflict": float(bool(first.ordinals) and bool(second.ordinals)
-                                  and not first.ordinals & second.ordinals),
+        "ordinal_conflict": conflict(first.ordinals, second.ordinals),
         "date_shared": float(bool(first.dates & second.dates)),
         "name_idf": sum(rarity.idf(n) for n in shared_names) / weight,
     }
