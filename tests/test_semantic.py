@@ -196,3 +196,34 @@ def test_a_recap_of_a_sibling_event_is_not_what_the_article_reports(new_db, embe
             vector = embed_cached(store, embedder, [post_view(text)], query=True)[0]
             [(_, values, _)] = candidate_features(pool, text, vector, date(2025, 6, 12), "ru", min_similarity=0.0)
             assert values["ordinal_shared"] == float(number == 7)
+
+
+def test_a_candidate_is_judged_by_the_numbers_and_names_it_leads_with(new_db, embedder):
+    """The article leads with the Snapchat block and the $5 billion fine and recaps the FaceTime
+    restriction: a FaceTime post lacks more of the lead's rare names, a post about a $4 billion fine
+    conflicts with the lead's number (one about last year's fine, which the article recaps, does
+    not); a Snapchat post about the $5 billion fine lacks fewer and agrees."""
+    recap = " Regulators said the measures followed months of warnings to foreign platforms." * 4
+    rows = [{"url": "https://valdoria-ledger.example/2025/12/04/snapchat-blocked", "lang": "en",
+             "published_at": "2025-12-04", "title": "Valdoria blocks Snapchat and fines it $5 billion",
+             "text": "The Valdorian media regulator blocked Snapchat on Thursday." + recap +
+                     " FaceTime calls had been restricted in the morning; Snapchat was fined $2 billion last year."},
+            {"url": "https://valdoria-ledger.example/2025/12/03/ferries", "lang": "en",
+             "published_at": "2025-12-03", "title": "Ferries to Helge resume",
+             "text": "Ferries to the island of Helge resumed on Wednesday after the storm."}]
+    posts = {"facetime": "FaceTime calls are restricted in Valdoria, the media regulator said.",
+             "four": "Valdoria fines Snapchat $4 billion, the media regulator said.",
+             "snapchat": "Valdoria blocks Snapchat and fines it $5 billion.",
+             "last year": "Snapchat, blocked in Valdoria, was fined $2 billion last year."}
+    with fresh_store(new_db("s.db")) as store:
+        for row in rows:
+            store.add_article(task_article(row))
+        pool = load_pool(store, embedder)
+        found = {}
+        for key, text in posts.items():
+            vector = embed_cached(store, embedder, [post_view(text)], query=True)[0]
+            values = {pool.ids[index]: values for index, values, _ in
+                      candidate_features(pool, text, vector, date(2025, 12, 4), "en", min_similarity=0.0)}
+            found[key] = values[min(values)]
+    assert found["facetime"]["lead_name_missing"] > found["snapchat"]["lead_name_missing"]
+    assert [found[key]["lead_num_conflict"] for key in ("four", "snapchat", "last year")] == [1.0, 0.0, 0.0]
