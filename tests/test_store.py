@@ -174,7 +174,7 @@ def test_a_store_traced_before_the_linking_queues_upgrades_without_judging_again
         trace(store, semantic=False)
         decided = store.db.execute("SELECT * FROM matches ORDER BY post_id").fetchall()
         for statement in ["DROP TABLE evidence_dirty", "DROP TABLE post_pointers", "DROP TABLE text_pending",
-                          MIGRATIONS[3],
+                          "DROP TABLE post_stories", MIGRATIONS[3],
                           "INSERT INTO text_traced (post_id, stage, articles_seen, content_hash) "
                           "SELECT id, stage, (SELECT max(id) FROM articles), content_hash FROM posts "
                           "CROSS JOIN (SELECT 'copy' AS stage UNION ALL SELECT 'semantic' AS stage) s",

@@ -204,7 +204,15 @@ ORDINAL_STEMS = {
 STORY_MODEL = "story_model.json"  # in newstrace/data: article-pair weights, from tools/train_stories.py
 STORY_NEIGHBOURS = 30          # pairs scored per article: its most similar others
 STORY_LINK_DISTANCE = 0.5      # average-linkage cut (1 - P(same event)) of the pure stories the linker checks against
-STORY_DISTANCE = 0.7           # the cut of the stories users see (dev B-cubed F1 0.85 vs 0.81 at 0.5)
+STORY_DISTANCE = 0.7           # the cut of the stories users see (dev B-cubed F1 0.85 vs 0.81 at 0.5), for
+STORY_TIGHTEN_FROM = 10        # stories of up to this many articles; a bigger one joins only closer groups:
+STORY_TIGHTEN_RATE = 0.15      # the cut falls by this much per e-fold of size, so a big story does not absorb
+STORY_MIN_DISTANCE = 0.3       # the next event of its family one group at a time (never below this)
+STORY_MAX_GAP_DAYS = 10        # two dated articles further apart report two events (dev seeds 1-12: none
+                               # of 8,628 neighbour pairs 10+ days apart is one event; 7 of 35 at 9 days)
+POST_STORY_DISTANCE = 0.5      # the cut among unlinked posts (a story of posts alone; dev B-cubed F1 of every
+                               # cut +0.005 to +0.01, none lower; 0.7 merged a few sibling events' posts)
+POST_STORY_TITLE_CHARS = 100   # a story of posts alone is titled by this much of its first post
 STORY_REGROUP_SHARE = 0.25     # more new articles than this share of the store: group everything afresh
 CENTRALITY_DECIMALS = 9        # a story member's centrality is rounded to this: ties keep the given order
 

@@ -104,17 +104,21 @@ def by_day(articles: list[dict[str, Any]], posts: list[tuple[int, dict[str, Any]
 
 
 def predictions(run: EvalRun) -> list[dict[str, Any]]:
-    """One line per post (its source or null, with the score) and one per article and post (story)."""
+    """One line per post (its source or null, with the score) and one per article and post (story:
+    its source's, else its story of unlinked posts, else its own)."""
     linked = {row["message_id"]: row for row in run.store.db.execute(
         "SELECT p.message_id, m.article_id, m.score FROM matches m JOIN posts p ON p.id = m.post_id "
         "WHERE p.channel = ?", (EVAL_CHANNEL,))}
     stories = story_of_article(run.store)
+    post_stories = {row["message_id"]: row["story"] for row in run.store.db.execute(
+        "SELECT p.message_id, s.story FROM post_stories s JOIN posts p ON p.id = s.post_id WHERE p.channel = ?",
+        (EVAL_CHANNEL,))}
     lines: list[dict[str, Any]] = []
     for number, post_id in run.post_ids.items():
         match = linked.get(number)
         source = run.article_ids.get(match["article_id"]) if match else None
         lines.append({"post": post_id, "source": source, "score": match["score"] if match else None})
-        story = stories.get(match["article_id"], f"a{match['article_id']}") if match else post_id
+        story = stories.get(match["article_id"], f"a{match['article_id']}") if match else post_stories.get(number, post_id)
         lines.append({"item": post_id, "story": story})
     for article_id, external in run.article_ids.items():
         lines.append({"item": external, "story": stories.get(article_id, f"a{article_id}")})

@@ -11,6 +11,7 @@ from newstrace.match.near_copy import link_near_copies
 from newstrace.match.semantic import LinkerModel, link_semantic, load_pool, posts_to_link
 from newstrace.model import Link, Match
 from newstrace.store.core import Store
+from newstrace.stories.posts import group_unlinked_posts
 from newstrace.stories.store import save_stories
 
 
@@ -50,6 +51,7 @@ def trace(store: Store, *, semantic: bool = True, embedder: Embedder | None = No
             report.stories_changed = save_stories(store, pool.ids, pool.links, pool.reported)
             decided = with_credits(store, link_semantic(store, pool, posts, embedder=embedder, model=model))
             report.changed += store.save_matches(decided, stages=("semantic",), scope={row["id"] for row in posts})
+            report.stories_changed += group_unlinked_posts(store, pool, posts)
         store.mark_judged("semantic", posts)
         report.by_stage["semantic"] = len(decided)
     return report

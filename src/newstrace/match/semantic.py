@@ -260,10 +260,13 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
 
 def _story_features(pool: Pool, index: int, sims: np.ndarray, allowed: np.ndarray, best_all: float,
                     post: Facts, day: DayRef | None) -> dict[str, float]:
+    """How the candidate's story fares against the other stories in the window. A story leads
+    by its similarity over the best rival's, or over the similarity floor when no rival comes
+    that close: alone in a small store it has beaten nothing."""
     story = pool.story_facts[int(pool.stories[index])]
     members = [i for i in story.members if allowed[i]]
     rivals = allowed & (pool.stories != pool.stories[index])
-    runner_up = float(sims[rivals].max()) if rivals.any() else 0.0
+    runner_up = max(float(sims[rivals].max()) if rivals.any() else -1.0, config.SEMANTIC_MIN_SIMILARITY)
     gap = signed_gap(day, story.day) if isinstance(day, date) else None
     return {
         "story_size": math.log1p(len(story.members)) / 3,

@@ -329,6 +329,14 @@ MIGRATIONS: list[Migration] = [
        OR t.articles_seen < (SELECT coalesce(max(id), 0) FROM articles);
     DROP TABLE text_traced;
     """,
+    # 13: the story of each unlinked post that reports one event with other unlinked posts
+    """
+    CREATE TABLE post_stories (
+        post_id  INTEGER PRIMARY KEY REFERENCES posts (id),
+        story    TEXT NOT NULL
+    );
+    CREATE INDEX post_stories_story ON post_stories (story);
+    """,
 ]
 
 

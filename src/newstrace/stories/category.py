@@ -169,6 +169,8 @@ def article_scores(store: Store, article_ids: Sequence[int] | None = None) -> di
                 [(row["id"], row["content_hash"], json.dumps([round(float(v), 4) for v in
                                                              categorizer.scores(row["title"] or "", row["text"] or "")]))
                  for row in stale])
+    if article_ids is not None and not article_ids:
+        return {}
     where = f" WHERE article_id IN ({','.join(str(int(a)) for a in article_ids)})" if article_ids is not None else ""
     return {row[0]: np.array(json.loads(row[1]), dtype=np.float32)
             for row in store.db.execute(f"SELECT article_id, scores FROM article_categories{where}")}

@@ -23,7 +23,7 @@ import numpy as np
 from newstrace import config
 from newstrace.match.features import DayRef, Facts
 from newstrace.match.logistic import LogisticModel
-from newstrace.stories.cluster import cluster
+from newstrace.stories.cluster import LINK_CUT, STORY_CUT, cluster
 from newstrace.stories.pairs import Rarity, pair_features
 
 
@@ -80,7 +80,7 @@ def group(previous: dict[int, tuple[str, str | None]], ids: Sequence[int], vecto
         return (Grouping([previous[a][1] or "" for a in ids]), Grouping([previous[a][0] for a in ids]))
     if len(new) > config.STORY_REGROUP_SHARE * len(ids):
         links, stories = cluster(vectors, languages, facts, days, name_df, model=model,
-                                 cuts=(config.STORY_LINK_DISTANCE, config.STORY_DISTANCE))
+                                 cuts=(LINK_CUT, STORY_CUT))
         return (keys_from_labels(ids, links, {a: kept[1] for a, kept in previous.items() if kept[1]}),
                 keys_from_labels(ids, stories, {a: kept[0] for a, kept in previous.items()}))
     return _regroup_around(new, previous, ids, vectors, languages, facts, days, name_df, model)
@@ -105,7 +105,7 @@ def _regroup_around(new: list[int], previous: dict[int, tuple[str, str | None]],
     subset = sorted(fresh | {i for i, a in enumerate(ids) if i not in fresh and previous[a][0] in touched})
     links, stories = cluster(vectors[subset], [languages[i] for i in subset], [facts[i] for i in subset],
                              [days[i] for i in subset], name_df, model=model,
-                             cuts=(config.STORY_LINK_DISTANCE, config.STORY_DISTANCE), total=len(ids))
+                             cuts=(LINK_CUT, STORY_CUT), total=len(ids))
     sub_ids = [ids[i] for i in subset]
     local = (keys_from_labels(sub_ids, links, {a: previous[a][1] for a in sub_ids if a in previous and previous[a][1]}),
              keys_from_labels(sub_ids, stories, {a: previous[a][0] for a in sub_ids if a in previous}))

@@ -64,6 +64,14 @@ def pair_features(similarity: float, same_language: bool, first: Facts, second: 
     }
 
 
+def too_far_apart(first_day: DayRef | None, second_day: DayRef | None) -> bool:
+    """Two articles dated further apart than an event's coverage lasts: two events, however
+    alike (this month's rate decision and last month's, written from one template)."""
+    if not (isinstance(first_day, date) and isinstance(second_day, date)):
+        return False
+    return abs((first_day - second_day).days) > config.STORY_MAX_GAP_DAYS
+
+
 def neighbours(vectors, k: int = config.STORY_NEIGHBOURS) -> list[list[tuple[int, float]]]:
     """Each article's k most similar others (brute force in blocks), the only pairs scored."""
     import numpy as np

