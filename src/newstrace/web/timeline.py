@@ -67,7 +67,8 @@ def timeline_svg(items: list[dict[str, Any]]) -> Markup:
                          f'<title>{label}</title></rect>')
         else:
             kind = "credited" if item["credited"] else "uncredited"
+            note = "no source in the store" if item["stage"] is None else kind
             parts.append(f'<circle class="mark relay {kind}" cx="{cx:.1f}" cy="{cy:.1f}" r="6">'
-                         f'<title>{label} ({kind})</title></circle>')
+                         f'<title>{label} ({note})</title></circle>')
     parts.append("</svg>")
     return Markup("".join(parts))
