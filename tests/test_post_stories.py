@@ -67,10 +67,18 @@ def test_unlinked_posts_of_one_event_make_a_story_until_its_source_arrives(new_d
         assert lines["post-1"] == lines["post-2"] == lines["post-3"] == f"p{ids[1]}"
         assert lines["post-4"] == "post-4"
 
+        late = {"channel": "island_wire", "posted_at": "2025-09-04T08:00:00Z",
+                "text": "Valdoria's parliament is dissolved: President Anton Weller set the early election "
+                        "for November 9 after losing the confidence vote 112 to 97."}
+        store.add_posts([task_post(len(POSTS) + 1, late)])
+        assert trace(store, embedder=embedder).stories_changed == 1
+        late_id = store.db.execute("SELECT id FROM posts WHERE message_id = ?", (len(POSTS) + 1,)).fetchone()[0]
+        assert story_of_post(store) == {**by_post, late_id: f"p{ids[1]}"}
+
         source_id, _ = store.add_article(task_article(DISSOLVED))
         trace(store, embedder=embedder)
         assert story_of_post(store) == {}
         story = story_of_article(store)[source_id]
         [record] = [s for s in list_stories(store) if s["id"] == story]
-        assert (record["articles"], record["posts"]) == (1, 3)
+        assert (record["articles"], record["posts"]) == (1, 4)
         assert not [s for s in list_stories(store) if s["id"].startswith("p")]

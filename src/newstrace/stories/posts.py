@@ -4,8 +4,9 @@ story, and its first post is where it started.
 
 The posts are grouped as articles are (the story pair model, average linkage: stories/cluster.py),
 among the unlinked posts the semantic step embedded; only two or more posts make a story. Each
-trace regroups the unlinked posts near in time to the posts it judged, and a post that finds
-its source leaves its post story for the source's story.
+trace regroups the posts it judged with the unlinked posts close to them (and their stories),
+as new articles regroup only the stories they touch; a post that finds its source leaves its
+post story for the source's story.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import numpy as np
 from newstrace import config
 from newstrace.extract.language import detect_language
 from newstrace.match.embed import cached_vectors
-from newstrace.match.features import facts
+from newstrace.match.features import DayRef, Facts, facts
+from newstrace.match.logistic import LogisticModel
 from newstrace.match.semantic import Pool, post_day, post_view
 from newstrace.store.core import Store, parse_iso
 from newstrace.stories.cluster import Cut, cluster
+from newstrace.stories.pairs import Rarity, pair_features, too_far_apart
 
 POST_CUT = Cut(config.POST_STORY_DISTANCE)
 
@@ -34,36 +37,82 @@ def key_of(post_id: int) -> str:
 
 
 def group_unlinked_posts(store: Store, pool: Pool, judged: Sequence[Row]) -> int:
-    """Regroup the unlinked posts near in time to the posts just judged (all of them when one
-    is undated), and drop the posts that found a source; returns how many posts changed story."""
-    scope = _scope(store, judged)
-    rows = [row for row in scope if row["text"]]
+    """Regroup the unlinked posts just judged with the unlinked posts close to them and the
+    post stories those are in, and drop the posts that found a source; returns how many posts
+    changed story. Posts far from every judged one keep their story untouched."""
+    rows = _unlinked_near(store, judged)
     found = cached_vectors(store, [post_view(row["text"]) for row in rows], query=True)
     rows = [row for position, row in enumerate(rows) if position in found]
+    vectors = np.vstack([found[position] for position in sorted(found)]) if rows else np.zeros((0, 0))
+    read = _Reader(rows, pool.name_df, len(pool.ids) + len(rows))
+    scope = _touched(store, read, vectors, {row["id"] for row in judged})
     stories: dict[int, str] = {}
-    if len(rows) > 1:
-        post_facts = [facts(row["text"]) for row in rows]
-        name_df = pool.name_df + Counter(name for found_facts in post_facts for name in found_facts.names)
-        labels = cluster(np.vstack([found[position] for position in sorted(found)]),
-                         [detect_language(row["text"]) or "" for row in rows], post_facts,
-                         [post_day(row["posted_at"], row["text"]) for row in rows], name_df,
-                         cuts=(POST_CUT,), total=len(pool.ids) + len(rows))[0]
+    if len(scope) > 1:
+        labels = cluster(vectors[scope], [read.language(i) for i in scope], [read.facts(i) for i in scope],
+                         [read.day(i) for i in scope], read.name_df, cuts=(POST_CUT,), total=read.total)[0]
         members: dict[int, list[int]] = {}
-        for row, label in zip(rows, labels.tolist()):
-            members.setdefault(label, []).append(row["id"])
+        for position, label in zip(scope, labels.tolist()):
+            members.setdefault(label, []).append(rows[position]["id"])
         stories = {post_id: key_of(min(ids)) for ids in members.values() if len(ids) > 1 for post_id in ids}
-    return _save(store, [row["id"] for row in scope], stories)
+    return _save(store, [rows[position]["id"] for position in scope], stories)
 
 
-def _scope(store: Store, judged: Sequence[Row]) -> list[Row]:
+class _Reader:
+    """Facts, day and language of the window's posts, read once each and only when needed."""
+
+    def __init__(self, rows: list[Row], article_names: Counter, total: int) -> None:
+        self.rows, self.total = rows, total
+        self._facts: dict[int, Facts] = {}
+        self.name_df = article_names.copy()
+
+    def facts(self, position: int) -> Facts:
+        if position not in self._facts:
+            self._facts[position] = facts(self.rows[position]["text"])
+            self.name_df.update(self._facts[position].names)
+        return self._facts[position]
+
+    def day(self, position: int) -> DayRef | None:
+        return post_day(self.rows[position]["posted_at"], self.rows[position]["text"])
+
+    def language(self, position: int) -> str:
+        return detect_language(self.rows[position]["text"]) or ""
+
+
+def _touched(store: Store, read: _Reader, vectors: np.ndarray, judged: set[int]) -> list[int]:
+    """Positions to regroup: the judged posts, the posts whose pair with one of them clears the
+    cut, and every post of the stories these are in (all posts when most were judged)."""
+    rows = read.rows
+    new = [position for position, row in enumerate(rows) if row["id"] in judged]
+    if len(new) > config.STORY_REGROUP_SHARE * len(rows):
+        return list(range(len(rows)))
+    rarity = Rarity(read.name_df, read.total)
+    model = LogisticModel.load(config.STORY_MODEL)
+    close = set(new)
+    for position in new:
+        sims = vectors @ vectors[position]
+        for other in np.argsort(-sims)[: config.STORY_NEIGHBOURS + 1].tolist():
+            if other == position or too_far_apart(read.day(position), read.day(other)):
+                continue
+            values = pair_features(float(sims[other]), read.language(position) == read.language(other),
+                                   read.facts(position), read.facts(other), read.day(position), read.day(other), rarity)
+            if model.probability(values) >= 1.0 - config.POST_STORY_DISTANCE:
+                close.add(other)
+    kept = story_of_post(store)
+    stories = {kept[rows[position]["id"]] for position in close if rows[position]["id"] in kept}
+    return sorted(close | {position for position, row in enumerate(rows) if kept.get(row["id"]) in stories})
+
+
+def _unlinked_near(store: Store, judged: Sequence[Row]) -> list[Row]:
+    """The unlinked posts with text within STORY_MAX_GAP_DAYS of a judged post (all of them
+    when one is undated)."""
     unlinked = ("SELECT p.id, p.posted_at, p.text FROM posts p LEFT JOIN matches m ON m.post_id = p.id "
-                "WHERE m.post_id IS NULL")
+                "WHERE m.post_id IS NULL AND p.text != ''")
     if not judged:
         return []
     days = [parse_iso(row["posted_at"]) for row in judged]
     if any(day is None for day in days):
         return store.db.execute(unlinked + " ORDER BY p.id").fetchall()
-    reach = timedelta(days=2 * config.STORY_MAX_GAP_DAYS)
+    reach = timedelta(days=config.STORY_MAX_GAP_DAYS)
     first, last = min(days).date() - reach, max(days).date() + reach + timedelta(days=1)  # type: ignore[union-attr]
     return store.db.execute(unlinked + " AND (p.posted_at IS NULL OR (p.posted_at >= ? AND p.posted_at < ?)) "
                             "ORDER BY p.id", (_stamp(first), _stamp(last))).fetchall()
