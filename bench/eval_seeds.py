@@ -3,11 +3,12 @@ holds ~90 sourced posts, so one post moves precision or recall by about a point,
 should be judged against the spread between cuts, not one figure.
 
     .venv/bin/python bench/eval_seeds.py --split dev --seeds 6,7,8 [--data ../shared/data]
-        [--workdir DIR] [--linker-model MODEL.json]
+        [--workdir DIR] [--linker-model MODEL.json] [--background N]
 
 For each seed: ../shared/eval/make_tasks.py cuts the split, `newstrace eval` traces it (vectors
 shared through DIR/cache.db), ../shared/eval/score.py scores it. Tune on dev; test is for
-reporting (the README's rule).
+reporting (the README's rule). --background N mixes N unrelated real articles into each cut
+(bench/background.py): the store of a service that follows many topics.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from background import add_background  # noqa: E402
 COLUMNS = {
     "links P": ("links", "all", "precision"), "links R": ("links", "all", "recall"),
     "cross-language P": ("links", "cross-language", "precision"),
@@ -57,6 +61,8 @@ def run_seed(args: argparse.Namespace, seed: int) -> dict[str, float]:
     subprocess.run([sys.executable, str(args.data.parent / "eval" / "make_tasks.py"), "--items",
                     str(args.data / f"events-{args.split}.jsonl"), "--out", str(tasks), "--seed", str(seed)],
                    check=True, capture_output=True)
+    if args.background:
+        add_background(tasks, args.data, args.background, seed)
     command = [sys.executable, "-c", "from newstrace.cli import main; main()", "eval", "--articles", str(tasks / "articles.jsonl"),
                "--posts", str(tasks / "posts.jsonl"), "--predictions", str(predictions),
                "--store", str(args.workdir / f"{args.split}-{seed}.db"),
@@ -76,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/newstrace-eval-seeds"))
     parser.add_argument("--linker-model", type=Path, help="weights from tools/train_linker.py --out")
+    parser.add_argument("--background", type=int, default=0, help="unrelated real articles mixed into each cut")
     args = parser.parse_args(argv)
     source = args.data / f"events-{args.split}.jsonl"
     if not source.is_file():
@@ -92,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"seed {seed} done", file=sys.stderr, flush=True)
     print(table(rows))
-    print(f"\nCommand: `.venv/bin/python bench/eval_seeds.py --split {args.split} --seeds {args.seeds}`")
+    extra = f" --background {args.background}" if args.background else ""
+    print(f"\nCommand: `.venv/bin/python bench/eval_seeds.py --split {args.split} --seeds {args.seeds}{extra}`")
     return 0
 
 

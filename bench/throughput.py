@@ -211,7 +211,8 @@ def maxrss_mb() -> float:
 # The functions cascade.trace calls, timed in its module, and the store methods it calls, timed on
 # the one store instance. A call inside another clocked call counts for the outer one only, so the
 # steps of one trace add up to at most its time (the rest: credits, match lookups, Python).
-CLOCKED_STEPS = ("link_by_evidence", "link_near_copies", "load_pool", "save_stories", "link_semantic")
+CLOCKED_STEPS = ("link_by_evidence", "link_near_copies", "load_pool", "save_stories", "link_semantic",
+                 "group_unlinked_posts")
 CLOCKED_STORE = ("posts_to_judge", "save_matches", "mark_judged")
 JUDGING = {"link_near_copies": 1, "link_semantic": 2}   # the position of their list of posts
 
@@ -545,7 +546,7 @@ def stage_note(result: dict[str, Any]) -> str:
 
 
 STEP_ORDER = ("link_by_evidence", "posts_to_judge", "link_near_copies", "save_matches", "mark_judged",
-              "load_pool", "save_stories", "link_semantic", "other")
+              "load_pool", "save_stories", "link_semantic", "group_unlinked_posts", "other")
 
 
 def trace_note(result: dict[str, Any], semantic: bool) -> str | None:
