@@ -2,15 +2,20 @@
 src/newstrace/data/linker_model.json (needs the dev extra: scikit-learn).
 
     python ../shared/eval/make_tasks.py --items ../shared/data/events-dev.jsonl --out /tmp/dev-s1 --seed 1
-    python tools/train_linker.py /tmp/dev-s1 /tmp/dev-s2 ... --cache /tmp/embeddings.db
+    python tools/train_linker.py /tmp/dev-s1 /tmp/dev-s2 ... --cache /tmp/embeddings.db --background 400
 
-Only dev tasks may be used: the test split is for reporting.
+Only dev tasks may be used: the test split is for reporting. With --background N, each folder
+is used twice: as cut, and with N unrelated real articles mixed in (bench/background.py), so the
+model also learns what a post's best candidate looks like in a store that follows many topics,
+where the pool-relative similarity features run higher than among one story family.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -24,7 +29,11 @@ from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.evidence_links import link_by_evidence
 from newstrace.match.semantic import candidate_features, load_pool, post_day, post_view
 
-OUT = Path(__file__).resolve().parent.parent / "src" / "newstrace" / "data" / config.LINKER_MODEL
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "src" / "newstrace" / "data" / config.LINKER_MODEL
+sys.path.insert(0, str(ROOT / "bench"))
+
+from background import add_background  # noqa: E402
 
 
 def task_rows(folder: Path, cache: Path) -> tuple[list[dict], list[bool], list[int], list[str]]:
@@ -116,10 +125,22 @@ def main() -> None:
                         help="inverse regularisation strength of the pair model (see --cv)")
     parser.add_argument("--cv", action="store_true",
                         help="only print a leave-one-event-group-out estimate; write no model")
+    parser.add_argument("--background", type=int, default=0,
+                        help="also train on each folder with this many unrelated real articles mixed in")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data",
+                        help="where the background articles are read (with --background)")
     parser.add_argument("--drop", nargs="*", default=[],
                         help="leave out features whose names start with these prefixes (ablations)")
     args = parser.parse_args()
-    tasks = [task_rows(folder, args.cache) for folder in args.tasks]
+    with tempfile.TemporaryDirectory() as mixed:
+        folders = list(args.tasks)
+        for number, folder in enumerate(args.tasks, start=1):
+            if args.background:
+                copy = Path(mixed) / f"{number}-{folder.name}"
+                shutil.copytree(folder, copy)
+                add_background(copy, args.data, args.background, seed=100 + number)
+                folders.append(copy)
+        tasks = [task_rows(folder, args.cache) for folder in folders]
     names = [name for name in tasks[0][0][0] if not any(name.startswith(prefix) for prefix in args.drop)]
     matrices = [(np.array([[row[name] for name in names] for row in rows]), np.array(labels), np.array(groups))
                 for rows, labels, groups, _ in tasks]
