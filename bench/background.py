@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import shutil
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
@@ -65,3 +66,17 @@ def add_background(tasks: Path, data: Path, count: int, seed: int) -> int:
              for number, article in enumerate(chosen)]
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows + extra), encoding="utf-8")
     return len(extra)
+
+
+def with_background(folders: list[Path], data: Path, count: int, workdir: Path) -> list[Path]:
+    """The task folders, then (count > 0) a copy of each under workdir with count background
+    articles added (seeded by its position, so a refit draws the same ones): how the models are
+    fitted for a store that follows many topics."""
+    mixed = []
+    for number, folder in enumerate(folders, start=1):
+        if count:
+            copy = workdir / f"{number}-{folder.name}"
+            shutil.copytree(folder, copy)
+            add_background(copy, data, count, seed=100 + number)
+            mixed.append(copy)
+    return list(folders) + mixed

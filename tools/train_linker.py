@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "newstrace" / "data" / config.LINKER_MODEL
 sys.path.insert(0, str(ROOT / "bench"))
 
-from background import add_background  # noqa: E402
+from background import with_background  # noqa: E402
 
 
 def task_rows(folder: Path, cache: Path) -> tuple[list[dict], list[bool], list[int], list[str]]:
@@ -133,13 +132,7 @@ def main() -> None:
                         help="leave out features whose names start with these prefixes (ablations)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as mixed:
-        folders = list(args.tasks)
-        for number, folder in enumerate(args.tasks, start=1):
-            if args.background:
-                copy = Path(mixed) / f"{number}-{folder.name}"
-                shutil.copytree(folder, copy)
-                add_background(copy, args.data, args.background, seed=100 + number)
-                folders.append(copy)
+        folders = with_background(args.tasks, args.data, args.background, Path(mixed))
         tasks = [task_rows(folder, args.cache) for folder in folders]
     names = [name for name in tasks[0][0][0] if not any(name.startswith(prefix) for prefix in args.drop)]
     matrices = [(np.array([[row[name] for name in names] for row in rows]), np.array(labels), np.array(groups))
