@@ -58,11 +58,14 @@ def group_unlinked_posts(store: Store, pool: Pool, judged: Sequence[Row]) -> int
 
 
 class _Reader:
-    """Facts, day and language of the window's posts, read once each and only when needed."""
+    """Facts, day and language of the window's posts, read once each and only when needed
+    (a judged post's day and language come back for each of its neighbours)."""
 
     def __init__(self, rows: list[Row], article_names: Counter, total: int) -> None:
         self.rows, self.total = rows, total
         self._facts: dict[int, Facts] = {}
+        self._days: dict[int, DayRef | None] = {}
+        self._languages: dict[int, str] = {}
         self.name_df = article_names.copy()
 
     def facts(self, position: int) -> Facts:
@@ -72,10 +75,14 @@ class _Reader:
         return self._facts[position]
 
     def day(self, position: int) -> DayRef | None:
-        return post_day(self.rows[position]["posted_at"], self.rows[position]["text"])
+        if position not in self._days:
+            self._days[position] = post_day(self.rows[position]["posted_at"], self.rows[position]["text"])
+        return self._days[position]
 
     def language(self, position: int) -> str:
-        return detect_language(self.rows[position]["text"]) or ""
+        if position not in self._languages:
+            self._languages[position] = detect_language(self.rows[position]["text"]) or ""
+        return self._languages[position]
 
 
 def _touched(store: Store, read: _Reader, vectors: np.ndarray, judged: set[int]) -> list[int]:
@@ -124,10 +131,10 @@ def _stamp(day: date) -> str:
 
 def _save(store: Store, scope: list[int], stories: dict[int, str]) -> int:
     """Write the scope's post stories, remove linked posts, and dissolve stories left with one post."""
-    kept = dict(store.db.execute("SELECT post_id, story FROM post_stories").fetchall())
-    linked = [post_id for (post_id,) in store.db.execute(
-        "SELECT s.post_id FROM post_stories s JOIN matches m ON m.post_id = s.post_id")]
-    final = {post_id: story for post_id, story in kept.items() if post_id not in set(scope) | set(linked)}
+    kept = story_of_post(store)
+    regrouped = set(scope) | {post_id for (post_id,) in store.db.execute(
+        "SELECT s.post_id FROM post_stories s JOIN matches m ON m.post_id = s.post_id")}
+    final = {post_id: story for post_id, story in kept.items() if post_id not in regrouped}
     final.update(stories)
     sizes = Counter(final.values())
     final = {post_id: story for post_id, story in final.items() if sizes[story] > 1}

@@ -91,7 +91,7 @@ def _summary(story: str, items: list[dict[str, Any]], scores: dict[int, np.ndarr
         "last_time": dated[-1]["time"] if dated else None,
         "early_items": early,
         "category": story_category([scores[a["id"]] for a in articles if a["id"] in scores] if articles else
-                                   [Categorizer().scores("", post["text"]) for post in posts]),
+                                   _post_scores(posts)),
     }
 
 
@@ -184,6 +184,12 @@ def story_record(store: Store, story: str, embedder: Callable[[], Embedder] | No
     record["by_source"] = _by_source(items)
     record["related"] = related_stories(store, load_pool(store, embedder()), story) if embedder else []
     return record
+
+
+def _post_scores(posts: list[dict[str, Any]]) -> list[np.ndarray]:
+    """Category scores of a story of posts alone, read from its posts' texts."""
+    categorizer = Categorizer()
+    return [categorizer.scores("", post["text"]) for post in posts]
 
 
 def _what(item: dict[str, Any]) -> str:
