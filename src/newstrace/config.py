@@ -176,6 +176,7 @@ SQL_BATCH = 400               # keys one query looks up at once (well under SQLi
 EMBED_COPY_BATCH = 5000        # vectors a round when `eval --embedding-cache` copies a cache in or out
 ARTICLE_VIEW_CHARS = 600       # an article is embedded by its title and lead, not its whole text
 POST_VIEW_CHARS = 600          # a post by its first characters (telegram-ru-2024: median 333, 90th percentile 885)
+TINY_STORE_MAX = 5             # tools/train_linker.py --tiny: a new user's store holds one to this many articles
 WINDOW_BEFORE_DAYS = 4         # a source is published at most this long before the post...
 WINDOW_AFTER_DAYS = 1          # ...or this long after it (time zones, late date stamps)
 TEXT_STAGES = ("copy", "semantic")  # the text-only steps, each with its queue of posts to judge
