@@ -11,12 +11,13 @@ takes one in keeps the task's items the scorer counts apart only if it is wrong.
 from __future__ import annotations
 
 import csv
-import json
 import random
 import shutil
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
+
+from newstrace.evaluate import read_jsonl, write_jsonl
 
 
 def _wmt(folder: Path) -> list[dict[str, Any]]:
@@ -58,13 +59,13 @@ def add_background(tasks: Path, data: Path, count: int, seed: int) -> int:
     """Append up to count background articles to tasks/articles.jsonl, each dated like a random
     dated article of the task; returns how many were added."""
     path = tasks / "articles.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_jsonl(path)
     dates = [row["published_at"] for row in rows if row.get("published_at")]
     chosen = random.Random(seed).sample(background_articles(data), k=count)
     picker = random.Random(seed + 1)
     extra = [{"id": f"bg{number}", **article, "published_at": picker.choice(dates)}
              for number, article in enumerate(chosen)]
-    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows + extra), encoding="utf-8")
+    write_jsonl(path, rows + extra)
     return len(extra)
 
 

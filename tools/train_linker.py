@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 
 from newstrace import config
 from newstrace.extract.language import detect_language
-from newstrace.evaluate import fresh_store, load_task, read_jsonl, share_embeddings
+from newstrace.evaluate import fresh_store, load_task, read_jsonl, share_embeddings, write_jsonl
 from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.evidence_links import link_by_evidence
 from newstrace.match.semantic import candidate_features, load_pool, post_day, post_view
@@ -66,7 +66,7 @@ def task_rows(folder: Path, cache: Path) -> tuple[list[dict], list[bool], list[i
 
 
 def tiny_stores(folders: list[Path], count: int, workdir: Path) -> list[Path]:
-    """`count` copies of each task folder that keep one to five of its articles (half of them
+    """`count` copies of each task folder that keep one to config.TINY_STORE_MAX of its articles (half of them
     around the source of one of its posts) and all its posts: the store a user starts with. In
     a pool that small the best candidate leads its rivals by far whatever it is, so the pool-
     relative features say little; fitted on pools of a cut's size only, the model linked an
@@ -90,8 +90,7 @@ def tiny_stores(folders: list[Path], count: int, workdir: Path) -> list[Path]:
             tiny.mkdir()
             for name in ("posts.jsonl", "gold_links.jsonl", "gold_stories.jsonl"):
                 shutil.copy(folder / name, tiny / name)
-            (tiny / "articles.jsonl").write_text(
-                "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in chosen.values()), encoding="utf-8")
+            write_jsonl(tiny / "articles.jsonl", chosen.values())
             made.append(tiny)
     return made
 
@@ -110,13 +109,10 @@ def post_calibration(matrices: list[tuple[np.ndarray, np.ndarray, np.ndarray]], 
         fold = LogisticRegression(C=strength, max_iter=5000).fit(np.vstack([m[0] for m in train]),
                                                             np.concatenate([m[1] for m in train]))
         features, labels, groups = matrices[held]
-        probabilities = fold.predict_proba(features)[:, 1]
-        for group in np.unique(groups):
-            rows = np.flatnonzero(groups == group)
-            top = rows[np.argmax(probabilities[rows])]
-            p = float(np.clip(probabilities[top], 1e-6, 1 - 1e-6))
+        for probability, is_right, _ in _best_candidates(fold.predict_proba(features)[:, 1], labels, groups):
+            p = float(np.clip(probability, 1e-6, 1 - 1e-6))
             best_logits.append(np.log(p / (1 - p)))
-            right.append(bool(labels[top]))
+            right.append(is_right)
     platt = LogisticRegression(C=1e6, max_iter=5000).fit(np.array(best_logits).reshape(-1, 1), np.array(right))
     return [round(float(platt.coef_[0][0]), 5), round(float(platt.intercept_[0]), 5)]
 
@@ -184,7 +180,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data",
                         help="where the background articles are read (with --background)")
     parser.add_argument("--tiny", type=int, default=0,
-                        help="also train on this many tiny stores (1-5 articles) cut from each folder")
+                        help=f"also train on this many tiny stores (1-{config.TINY_STORE_MAX} articles) cut from each folder")
     parser.add_argument("--drop", nargs="*", default=[],
                         help="leave out features whose names start with these prefixes (ablations)")
     args = parser.parse_args()

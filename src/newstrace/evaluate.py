@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +26,11 @@ from newstrace.store.core import Store, fresh_store
 from newstrace.stories.store import story_of_article
 
 EVAL_CHANNEL = "eval"
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Rows as JSON lines, non-ASCII text kept readable."""
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
@@ -161,7 +167,6 @@ def run_eval(articles_path: str | Path, posts_path: str | Path, predictions_path
             share_embeddings(store, embedding_cache, save=True)
         out = Path(predictions_path)
         tmp = out.with_suffix(out.suffix + ".part")
-        tmp.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in predictions(run)),
-                       encoding="utf-8")
+        write_jsonl(tmp, predictions(run))
         tmp.replace(out)
     return report, run.seconds
