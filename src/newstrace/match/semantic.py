@@ -33,6 +33,7 @@ from newstrace.match.prefilter import FactIndex, worth_embedding
 from newstrace.model import Match
 from newstrace.store.core import Store, parse_iso
 from newstrace.stories.incremental import Grouping, group
+from newstrace.stories.pairs import Rarity
 from newstrace.stories.store import kept_stories
 
 
@@ -54,6 +55,7 @@ class Pool:
     facts: list[Facts]
     vectors: np.ndarray
     name_df: Counter
+    rarity: Rarity
     stories: np.ndarray
     reported_stories: np.ndarray
     story_facts: dict[int, StoryFacts]
@@ -184,7 +186,8 @@ def _build_pool(store: Store, embedder: Embedder) -> Pool:
     links, reported = group(kept_stories(store), ids, vectors, list(languages), article_facts, days, name_df)
     stories = _labels(links.keys)
     return Pool(ids=ids, languages=languages, dates=days, facts=article_facts,
-                vectors=vectors, name_df=name_df, stories=stories, reported_stories=_labels(reported.keys),
+                vectors=vectors, name_df=name_df, rarity=Rarity(name_df, len(ids)), stories=stories,
+                reported_stories=_labels(reported.keys),
                 story_facts=_story_facts(stories, article_facts, days), links=links, reported=reported,
                 fact_index=FactIndex.build(article_facts))
 
@@ -221,7 +224,7 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
         group = sims[allowed & (pool.languages == language)]
         stats[language] = (float(group.max()), float(group.mean()), float(group.std()) + 1e-6)
     post = facts(text)
-    total_idf = sum(_idf(pool, name) for name in post.names) or 1.0
+    total_idf = sum(pool.rarity.idf(name) for name in post.names) or 1.0
     order = np.argsort(-sims)[: config.SEMANTIC_TOP_K]
     found = []
     for index in order:
@@ -246,9 +249,9 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
             ordinal_shared=float(bool(post.ordinals & other.lead_ordinals)),
             name_share=len(shared_names) / max(1, len(post.names)),
             name_shared=min(len(shared_names), 5) / 5,
-            name_idf_share=sum(_idf(pool, name) for name in shared_names) / total_idf,
+            name_idf_share=sum(pool.rarity.idf(name) for name in shared_names) / total_idf,
             lead_num_conflict=conflict(post.numbers, other.lead_numbers) * float(not shared_numbers),
-            lead_name_missing=_missing_names(pool, other.lead_names, post.names),
+            lead_name_missing=pool.rarity.missing(other.lead_names, post.names),
         )
         values.update(_story_features(pool, index, sims, allowed, best_all, post, day))
         evidence = {"similarity": round(float(sims[index]), 4),
@@ -278,21 +281,8 @@ def _story_features(pool: Pool, index: int, sims: np.ndarray, allowed: np.ndarra
         "story_num_share": (len(post.numbers & story.numbers) / len(post.numbers)) if post.numbers else 0.0,
         "story_ordinal_conflict": conflict(post.ordinals, story.ordinals),
         "story_date_shared": float(bool(post.dates & story.dates)),
-        "story_name_missing": _missing_names(pool, post.names, story.names),
+        "story_name_missing": pool.rarity.missing(post.names, story.names),
     }
-
-
-def _missing_names(pool: Pool, wanted: frozenset[str], names: frozenset[str]) -> float:
-    """IDF share of the names wanted that other articles know but these names lack: Roblox in
-    a post, where the candidate story is about Snapchat; Snapchat in the candidate's lead, where
-    the post is about FaceTime."""
-    known = [name for name in wanted if pool.name_df.get(name)]
-    total = sum(_idf(pool, name) for name in known)
-    return sum(_idf(pool, name) for name in known if name not in names) / total if total else 0.0
-
-
-def _idf(pool: Pool, name: str) -> float:
-    return math.log((len(pool.ids) + 1) / (pool.name_df.get(name, 0) + 1))
 
 
 def _date_features(post: Facts, other: Facts, day: DayRef | None, other_day: DayRef | None) -> dict[str, float]:

@@ -37,6 +37,14 @@ class Rarity:
             value = self._weights[id(found)] = sum(self.idf(name) for name in found.names)
         return value
 
+    def missing(self, wanted: frozenset[str], names: frozenset[str]) -> float:
+        """Rarity share of the names wanted that other articles know but these names lack:
+        Roblox in a post, where the candidate story is about Snapchat; Snapchat in one
+        article's lead, where the other is about FaceTime."""
+        known = [name for name in wanted if self.name_df.get(name)]
+        total = sum(self.idf(name) for name in known)
+        return sum(self.idf(name) for name in known if name not in names) / total if total else 0.0
+
 
 def pair_features(similarity: float, same_language: bool, first: Facts, second: Facts,
                   first_day: DayRef | None, second_day: DayRef | None, rarity: Rarity) -> dict[str, float]:
@@ -61,6 +69,11 @@ def pair_features(similarity: float, same_language: bool, first: Facts, second: 
         "ordinal_conflict": conflict(first.ordinals, second.ordinals),
         "date_shared": float(bool(first.dates & second.dates)),
         "name_idf": sum(rarity.idf(n) for n in shared_names) / weight,
+        "date_conflict": conflict(first.dates, second.dates),
+        "num_conflict": conflict(first.numbers, second.numbers),
+        "lead_ordinal_conflict": conflict(first.lead_ordinals, second.lead_ordinals),
+        "lead_name_missing": max(rarity.missing(first.lead_names, second.names),
+                                 rarity.missing(second.lead_names, first.names)),
     }
 
 
