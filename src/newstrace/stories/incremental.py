@@ -24,7 +24,7 @@ from newstrace import config
 from newstrace.match.features import DayRef, Facts
 from newstrace.match.logistic import LogisticModel
 from newstrace.stories.cluster import LINK_CUT, STORY_CUT, cluster
-from newstrace.stories.pairs import Rarity, pair_features
+from newstrace.stories.pairs import Rarity, close_pairs
 
 
 @dataclass
@@ -92,16 +92,9 @@ def _regroup_around(new: list[int], previous: dict[int, tuple[str, str | None]],
     """Group afresh only the new articles and the stories they come close to; every other
     story keeps its articles and id."""
     fresh = set(new)
-    touched: set[str] = set()
-    rarity = Rarity(name_df, len(ids))
-    for i in new:
-        sims = vectors @ vectors[i]
-        near = [int(j) for j in np.argsort(-sims)[: config.STORY_NEIGHBOURS] if int(j) not in fresh and int(j) != i]
-        for j in near:
-            values = pair_features(float(sims[j]), languages[i] == languages[j], facts[i], facts[j], days[i], days[j],
-                                   rarity)
-            if model.probability(values) >= 1.0 - config.STORY_DISTANCE:
-                touched.add(previous[ids[j]][0])
+    touched = {previous[ids[j]][0] for _, j in close_pairs(
+        new, vectors, languages.__getitem__, facts.__getitem__, days.__getitem__, Rarity(name_df, len(ids)), model,
+        1.0 - config.STORY_DISTANCE, skip=fresh)}
     subset = sorted(fresh | {i for i, a in enumerate(ids) if i not in fresh and previous[a][0] in touched})
     links, stories = cluster(vectors[subset], [languages[i] for i in subset], [facts[i] for i in subset],
                              [days[i] for i in subset], name_df, model=model,

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date
+
+import numpy as np
 
 from newstrace import config
 from newstrace.match.features import DayRef, Facts, conflict, signed_gap
+from newstrace.match.logistic import LogisticModel
 
 
 class Rarity:
@@ -87,8 +91,6 @@ def too_far_apart(first_day: DayRef | None, second_day: DayRef | None) -> bool:
 
 def neighbours(vectors, k: int = config.STORY_NEIGHBOURS) -> list[list[tuple[int, float]]]:
     """Each article's k most similar others (brute force in blocks), the only pairs scored."""
-    import numpy as np
-
     found: list[list[tuple[int, float]]] = []
     for start in range(0, len(vectors), 1024):
         block = vectors[start:start + 1024] @ vectors.T
@@ -97,3 +99,20 @@ def neighbours(vectors, k: int = config.STORY_NEIGHBOURS) -> list[list[tuple[int
             top = np.argpartition(-sims, min(k, len(sims) - 1))[:k]
             found.append([(int(j), float(sims[j])) for j in top if sims[j] > -1.0])
     return found
+
+
+def close_pairs(new: Iterable[int], vectors: np.ndarray, language: Callable[[int], str],
+                facts: Callable[[int], Facts], day: Callable[[int], DayRef | None], rarity: Rarity,
+                model: LogisticModel, min_probability: float, skip: Collection[int] = ()) -> Iterator[tuple[int, int]]:
+    """(i, j) for each new item i and each of its config.STORY_NEIGHBOURS most similar others j
+    (not in skip, not too far apart in time) that the model calls one event with at least
+    min_probability: the stories a regrouping must take in. Items are read through callables,
+    so a post's facts are extracted only when it comes close to a new one."""
+    for i in new:
+        sims = vectors @ vectors[i]
+        for j in np.argsort(-sims)[: config.STORY_NEIGHBOURS + 1].tolist():
+            if j == i or j in skip or too_far_apart(day(i), day(j)):
+                continue
+            values = pair_features(float(sims[j]), language(i) == language(j), facts(i), facts(j), day(i), day(j), rarity)
+            if model.probability(values) >= min_probability:
+                yield i, j

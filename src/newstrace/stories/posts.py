@@ -26,7 +26,7 @@ from newstrace.match.logistic import LogisticModel
 from newstrace.match.semantic import Pool, post_day, post_view
 from newstrace.store.core import Store, parse_iso
 from newstrace.stories.cluster import Cut, cluster
-from newstrace.stories.pairs import Rarity, pair_features, too_far_apart
+from newstrace.stories.pairs import Rarity, close_pairs
 from newstrace.stories.store import save_aliases
 
 POST_CUT = Cut(config.POST_STORY_DISTANCE)
@@ -93,18 +93,9 @@ def _touched(store: Store, read: _Reader, vectors: np.ndarray, judged: set[int])
     new = [position for position, row in enumerate(rows) if row["id"] in judged]
     if len(new) > config.STORY_REGROUP_SHARE * len(rows):
         return list(range(len(rows)))
-    rarity = Rarity(read.name_df, read.total)
-    model = LogisticModel.load(config.STORY_MODEL)
-    close = set(new)
-    for position in new:
-        sims = vectors @ vectors[position]
-        for other in np.argsort(-sims)[: config.STORY_NEIGHBOURS + 1].tolist():
-            if other == position or too_far_apart(read.day(position), read.day(other)):
-                continue
-            values = pair_features(float(sims[other]), read.language(position) == read.language(other),
-                                   read.facts(position), read.facts(other), read.day(position), read.day(other), rarity)
-            if model.probability(values) >= 1.0 - config.POST_STORY_DISTANCE:
-                close.add(other)
+    close = set(new) | {other for _, other in close_pairs(
+        new, vectors, read.language, read.facts, read.day, Rarity(read.name_df, read.total),
+        LogisticModel.load(config.STORY_MODEL), 1.0 - config.POST_STORY_DISTANCE)}
     kept = story_of_post(store)
     stories = {kept[rows[position]["id"]] for position in close if rows[position]["id"] in kept}
     return sorted(close | {position for position, row in enumerate(rows) if kept.get(row["id"]) in stories})
