@@ -76,3 +76,17 @@ def test_sibling_articles_whose_leads_state_other_facts_are_two_events():
     assert pair_features(0.92, True, seventh, other_pad, None, None, rarity)["lead_name_missing"] > same["lead_name_missing"]
     model = LogisticModel.load(config.STORY_MODEL)
     assert model.probability(sibling) < 1.0 - config.STORY_DISTANCE < 0.5 < model.probability(same)
+
+
+def test_an_undated_article_whose_weekday_misses_the_others_day_is_another_round():
+    """Rounds of talks in one city read alike; the weekday the lead names tells them apart. An
+    undated report of talks "on Friday" is not the round of Wednesday 23 July (the model without
+    the weekday check gave both undated reports 0.67); one of "on Wednesday" is."""
+    dated = facts("Delegations of Russia and Ukraine met in Istanbul for a new round of talks; the meeting lasted about an hour.")
+    wednesday = facts("The round of talks between Russia and Ukraine in Istanbul on Wednesday lasted about an hour.")
+    friday = facts("The round of talks between Russia and Ukraine in Istanbul on Friday lasted about an hour.")
+    rarity = Rarity(Counter(name for found in (dated, wednesday, friday) for name in found.names), 40)
+    model = LogisticModel.load(config.STORY_MODEL)
+    same, other = (model.probability(pair_features(0.93, True, dated, found, date(2025, 7, 23), None, rarity))
+                   for found in (wednesday, friday))
+    assert other < 1.0 - config.STORY_DISTANCE < 0.5 < same

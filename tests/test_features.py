@@ -1,6 +1,6 @@
 from datetime import date
 
-from newstrace.match.features import facts, signed_gap
+from newstrace.match.features import facts, signed_gap, weekday_checks, weekday_lag
 
 
 def test_numbers_are_spelled_one_way():
@@ -48,3 +48,23 @@ def test_the_lead_says_which_event_and_the_recap_does_not():
     assert {"140", "190"} <= found.numbers and "140" in found.lead_numbers and "190" not in found.lead_numbers
     assert facts("Snapchat blocked." + filler + " FaceTime was restricted earlier.").lead_names >= facts("Snapchat").names
     assert not facts("Snapchat blocked." + filler + " FaceTime was restricted earlier.").lead_names & facts("FaceTime").names
+
+
+def test_a_weekday_in_the_lead_says_which_day_of_the_week_the_event_fell_on():
+    assert facts("Peace talks resumed on Wednesday in Istanbul").weekdays == {2}
+    assert facts("Переговоры в Стамбуле возобновились в среду").weekdays == {2}
+    assert facts("У четвер уряд подав у відставку").weekdays == {3}
+    assert facts("Во вторник и в пятницу").weekdays == {1, 4}
+    assert facts("В четвертый раз; охрана окружающей среды").weekdays == set()
+    assert facts("x" * 500 + " on Friday").weekdays == set()
+
+
+def test_a_weekday_fits_a_text_of_that_day_or_soon_after_and_not_of_another_round():
+    wednesday = facts("Talks resumed on Wednesday in Istanbul and ended within an hour.")
+    plain = facts("Talks in Istanbul ended within an hour.")
+    assert weekday_lag(wednesday.weekdays, date(2025, 7, 24)) == 1
+    assert weekday_lag(wednesday.weekdays, None) is None and weekday_lag(plain.weekdays, date(2025, 7, 24)) is None
+    assert weekday_checks(wednesday, None, plain, date(2025, 7, 23)) == {"weekday_conflict": 0.0, "weekday_agree": 1.0}
+    assert weekday_checks(plain, date(2025, 7, 24), wednesday, None) == {"weekday_conflict": 0.0, "weekday_agree": 1.0}
+    assert weekday_checks(wednesday, None, plain, date(2025, 6, 2)) == {"weekday_conflict": 1.0, "weekday_agree": 0.0}
+    assert weekday_checks(wednesday, None, plain, None) == {"weekday_conflict": 0.0, "weekday_agree": 0.0}

@@ -17,15 +17,16 @@ from newstrace.store.core import Store
 def _dumps(found: Facts) -> str:
     return json.dumps([sorted(found.numbers), sorted(found.ordinals), sorted(found.years), sorted(found.dates),
                        sorted(found.names), found.lead_date, found.spelled,
-                       sorted(found.lead_numbers), sorted(found.lead_ordinals), sorted(found.lead_names)],
+                       sorted(found.lead_numbers), sorted(found.lead_ordinals), sorted(found.lead_names),
+                       sorted(found.weekdays)],
                       ensure_ascii=False)
 
 
 def _loads(text: str) -> Facts:
-    numbers, ordinals, years, dates, names, lead, spelled, lead_numbers, lead_ordinals, lead_names = json.loads(text)
+    numbers, ordinals, years, dates, names, lead, spelled, lead_numbers, lead_ordinals, lead_names, weekdays = json.loads(text)
     return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(tuple(d) for d in dates),
                  frozenset(names), tuple(lead) if lead else None, tuple(tuple(pair) for pair in spelled),
-                 frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names))
+                 frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names), frozenset(weekdays))
 
 
 _KNOWN: dict[str, Facts] = {}

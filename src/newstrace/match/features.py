@@ -27,6 +27,7 @@ _NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+(?:[.,]
 _ORDINALS: dict[str, int] = {stem: number for number, stems in config.ORDINAL_STEMS.items() for stem in stems}
 _ORDINAL = re.compile(r"\b(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\w*", re.I)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.U)
+_WEEKDAYS = [re.compile(rf"\b(?:{pattern})\b", re.I) for pattern in config.WEEKDAY_PATTERNS]
 # acronyms and their short aliases, however capitalised: "Fed" is the ФРС, not a name keyed
 # "fd" (long aliases such as "russia" are names that the name key already matches across scripts)
 _ACRONYMS = set(config.ACRONYM_ALIASES) | {alias for alias in config.ACRONYM_ALIASES.values() if len(alias) <= 4}
@@ -55,6 +56,8 @@ class Facts:
     lead_numbers: frozenset[str] = frozenset()
     lead_ordinals: frozenset[int] = frozenset()
     lead_names: frozenset[str] = frozenset()
+    # weekdays the lead names (0 = Monday): the day of the week the event fell on
+    weekdays: frozenset[int] = frozenset()
 
     def spelling(self, name: str) -> str:
         """How the text wrote a name key, for evidence a reader can check."""
@@ -122,9 +125,10 @@ def facts(text: str) -> Facts:
         spelled.setdefault(key, word)
         if match.start() < config.LEAD_FACT_CHARS:
             lead_names.add(key)
+    weekdays = frozenset(number for number, pattern in enumerate(_WEEKDAYS) if pattern.search(text[: config.LEAD_DATE_CHARS]))
     return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(dates), frozenset(names),
                  lead[1] if lead else None, tuple(spelled.items()),
-                 frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names))
+                 frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names), weekdays)
 
 
 def conflict(first: frozenset, second: frozenset) -> float:
@@ -171,6 +175,25 @@ def signed_gap(post: DayRef | None, other: DayRef | None) -> int | None:
     if not isinstance(post, date) or not isinstance(other, date):
         gap = min((gap, gap - 365, gap + 365), key=abs)
     return gap
+
+
+def weekday_lag(weekdays: frozenset[int], day: DayRef | None) -> int | None:
+    """Days from the last of these weekdays to a known day (0: the day is one of them): how long
+    after "on Wednesday" a text of that day was written. None when either is unknown."""
+    if not weekdays or not isinstance(day, date):
+        return None
+    return min((day.weekday() - weekday) % 7 for weekday in weekdays)
+
+
+def weekday_checks(first: Facts, first_day: DayRef | None, second: Facts, second_day: DayRef | None) -> dict[str, float]:
+    """Does the weekday one text names fit the other's day? A text reports its event on that day
+    or soon after: "talks resumed on Wednesday" fits an article of that Wednesday or Thursday,
+    not one of a Monday (the round before). Conflict: some lag longer than
+    config.WEEKDAY_LAG_DAYS; agreement: every lag known is at most a day."""
+    lags = [lag for lag in (weekday_lag(first.weekdays, second_day), weekday_lag(second.weekdays, first_day))
+            if lag is not None]
+    return {"weekday_conflict": float(any(lag > config.WEEKDAY_LAG_DAYS for lag in lags)),
+            "weekday_agree": float(bool(lags) and all(lag <= 1 for lag in lags))}
 
 
 def day_distance(a: tuple[int, int], b: date) -> int:

@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 
 from newstrace import config
-from newstrace.match.features import DayRef, Facts, conflict, signed_gap
+from newstrace.match.features import DayRef, Facts, conflict, signed_gap, weekday_checks
 from newstrace.match.logistic import LogisticModel
 
 
@@ -78,6 +78,7 @@ def pair_features(similarity: float, same_language: bool, first: Facts, second: 
         "lead_ordinal_conflict": conflict(first.lead_ordinals, second.lead_ordinals),
         "lead_name_missing": max(rarity.missing(first.lead_names, second.names),
                                  rarity.missing(second.lead_names, first.names)),
+        **weekday_checks(first, first_day, second, second_day),
     }
 
 
