@@ -92,11 +92,9 @@ def grouped_cv(folders: list[Folder], names: list[str], strength: float, cut: Cu
             pool = folder.pool
             found = cluster(pool.vectors, list(pool.languages), pool.facts, pool.dates, pool.name_df,
                             model=model, cuts=(cut,))[0].tolist()
-            members: dict[object, set[int]] = defaultdict(set)
-            for article, key in [*enumerate(found), *((i, ("event", e)) for i, e in enumerate(folder.events))]:
-                members[key].add(article)
+            stories, events = _members(found), _members(folder.events)
             for article in (i for i, group in enumerate(folder.groups) if group == held):
-                story, event = members[found[article]], members[("event", folder.events[article])]
+                story, event = stories[found[article]], events[folder.events[article]]
                 dated = "dated" if isinstance(pool.dates[article], date) else "undated"
                 for key in (folder.kind, f"{folder.kind}, {dated}"):
                     total = totals[key]
@@ -107,6 +105,14 @@ def grouped_cv(folders: list[Folder], names: list[str], strength: float, cut: Cu
         precision, recall = precision / count, recall / count
         print(f"leave-one-group-out, {key} ({int(count)} articles): B-cubed precision {precision:.3f}, "
               f"recall {recall:.3f}, F1 {2 * precision * recall / (precision + recall):.4f}")
+
+
+def _members(labels: list) -> dict[object, set[int]]:
+    """The articles (by position) under each label."""
+    found: dict[object, set[int]] = defaultdict(set)
+    for article, label in enumerate(labels):
+        found[label].add(article)
+    return found
 
 
 def main() -> None:
