@@ -55,7 +55,7 @@ def test_a_weekday_in_the_lead_says_which_day_of_the_week_the_event_fell_on():
     assert facts("Переговоры в Стамбуле возобновились в среду").weekdays == {2}
     assert facts("У четвер уряд подав у відставку").weekdays == {3}
     assert facts("Во вторник и в пятницу").weekdays == {1, 4}
-    assert facts("В четвертый раз; охрана окружающей среды").weekdays == set()
+    assert facts("В четвертый раз; охрана окружающей среды, выбросы в окружающую среду").weekdays == set()
     assert facts("x" * 500 + " on Friday").weekdays == set()
 
 

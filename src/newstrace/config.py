@@ -108,7 +108,7 @@ MONTH_STEMS = (
 WEEKDAY_PATTERNS = (
     r"monday|понедельник\w*|понеділ\w*",
     r"tuesday|вторник\w*|вівтор\w*",
-    r"wednesday|в среду|среду|середу|середа",
+    r"wednesday|в среду|середу|середа",  # not «среду» alone: «в окружающую среду» is the environment
     r"thursday|четверг\w*|четвер",
     r"friday|пятниц\w*|п['’]ятниц\w*",
     r"saturday|суббот\w*|субот\w*",
@@ -124,7 +124,7 @@ LEAD_FACT_CHARS = 300            # numbers, ordinals and names this early in an 
 ACRONYM_ALIASES = {"оаэ": "uae", "сша": "usa", "us": "usa", "фрс": "fed", "цб": "cbr", "ес": "eu",
                    "оон": "un", "нато": "nato", "мвф": "imf", "фрг": "germany", "рф": "russia", "ук": "uk",
                    "вб": "uk", "єс": "eu", "зсу": "afu", "всу": "afu", "сбу": "sbu", "оае": "uae"}
-FACTS_VERSION = 5              # bump when match/features.py reads texts differently: stored facts are read again
+FACTS_VERSION = 6              # bump when match/features.py reads texts differently: stored facts are read again
 
 # --- match/attribution.py --------------------------------------------------------------------
 OUTLETS_ENV = "NEWSTRACE_OUTLETS"   # a JSON file of outlets added to newstrace/data/outlets.json
