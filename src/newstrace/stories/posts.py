@@ -118,23 +118,26 @@ def _unlinked_near(store: Store, judged: Sequence[Row]) -> list[Row]:
 
 
 def leave_post_stories(store: Store) -> int:
-    """Take the posts that a step before the semantic one linked (a URL, a forward, a near copy)
-    out of their post stories: they are in their source's story now. Returns how many posts
-    changed story; costs one query when none was linked, as on most traces."""
-    if store.db.execute("SELECT 1 FROM post_stories s JOIN matches m ON m.post_id = s.post_id LIMIT 1").fetchone() is None:
-        return 0
-    return _save(store, [], {})
+    """Take the posts that a step before the semantic one linked (a URL, a forward, a near copy;
+    on ingest or on trace) out of their post stories: they are in their source's story now.
+    Returns how many posts changed story; costs one query when none was linked, as mostly."""
+    return _save(store, [], {}) if _linked(store) else 0
 
 
 def _stamp(day: date) -> str:
     return day.isoformat() + "T00:00:00Z"
 
 
+def _linked(store: Store) -> set[int]:
+    """Posts still in a post story that have been linked since."""
+    return {post_id for (post_id,) in store.db.execute(
+        "SELECT s.post_id FROM post_stories s JOIN matches m ON m.post_id = s.post_id")}
+
+
 def _save(store: Store, scope: list[int], stories: dict[int, str]) -> int:
     """Write the scope's post stories, remove linked posts, and dissolve stories left with one post."""
     kept = story_of_post(store)
-    regrouped = set(scope) | {post_id for (post_id,) in store.db.execute(
-        "SELECT s.post_id FROM post_stories s JOIN matches m ON m.post_id = s.post_id")}
+    regrouped = set(scope) | _linked(store)
     final = {post_id: story for post_id, story in kept.items() if post_id not in regrouped}
     final.update(stories)
     sizes = Counter(final.values())
