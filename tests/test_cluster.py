@@ -90,3 +90,20 @@ def test_an_undated_article_whose_weekday_misses_the_others_day_is_another_round
     same, other = (model.probability(pair_features(0.93, True, dated, found, date(2025, 7, 23), None, rarity))
                    for found in (wednesday, friday))
     assert other < 1.0 - config.STORY_DISTANCE < 0.5 < same
+
+
+def test_valuations_in_different_amounts_are_two_records_however_alike():
+    """Record valuations read alike whatever the amount: the first company worth $4 trillion and
+    the first worth $5 trillion are two events. The pair model checks the amounts the two leads
+    state (a number with its unit, not a bare number; the model before it gave this pair 0.94);
+    a retelling that spells the unit otherwise ($4trn against $4 trillion) stays one event."""
+    recap = " Investors bet on demand for AI chips, analysts said, and the shares rose further in later trading."
+    four = facts("Nvidia became the first public company worth $4 trillion as its shares rose on Wednesday." + recap)
+    retold = facts("Nvidia is the first listed company to reach a $4trn valuation, its shares up on Wednesday." + recap)
+    five = facts("Nvidia became the first public company worth $5 trillion as its shares rose on Wednesday." + recap)
+    rarity = Rarity(Counter(name for found in (four, retold, five) for name in found.names), 40)
+    same = pair_features(0.95, True, four, retold, None, None, rarity)
+    sibling = pair_features(0.95, True, four, five, None, None, rarity)
+    assert (same["lead_amount_conflict"], sibling["lead_amount_conflict"]) == (0.0, 1.0)
+    model = LogisticModel.load(config.STORY_MODEL)
+    assert model.probability(sibling) < 0.5 < 0.99 < model.probability(same)

@@ -17,6 +17,13 @@ def test_dates_in_several_languages_agree():
     assert facts("Talks resumed on 16 May; the next round is due on June 2.").lead_date == (5, 16)
 
 
+def test_the_day_a_lead_reports_is_its_latest_past_one_and_not_one_it_announces():
+    assert facts("Macron reappointed Lecornu, who resigned on October 6, late on October 10.").lead_date == (10, 10)
+    assert facts("Talks that began on December 30 ended on 2 January.").lead_date == (1, 2)
+    assert facts("The Kremlin said on August 8 that the summit will take place in Alaska on August 15.").lead_date == (8, 8)
+    assert facts("Саммит состоится 15 августа на Аляске.").lead_date == (8, 15)
+
+
 def test_ordinals_tell_sibling_events_apart():
     assert facts("девятый испытательный полёт").ordinals == {9}
     assert facts("the ninth test flight").ordinals == {9}
@@ -68,3 +75,23 @@ def test_a_weekday_fits_a_text_of_that_day_or_soon_after_and_not_of_another_roun
     assert weekday_checks(plain, date(2025, 7, 24), wednesday, None) == {"weekday_conflict": 0.0, "weekday_agree": 1.0}
     assert weekday_checks(wednesday, None, plain, date(2025, 6, 2)) == {"weekday_conflict": 1.0, "weekday_agree": 0.0}
     assert weekday_checks(wednesday, None, plain, None) == {"weekday_conflict": 0.0, "weekday_agree": 0.0}
+
+
+def test_a_number_with_a_unit_is_an_amount_and_a_range_shares_its_unit():
+    assert facts("Nvidia hit $5 trillion").amounts == {"5T"}
+    assert facts("Nvidia became the first $4trn company").amounts == facts("капитализация превысила $4 трлн").amounts == {"4T"}
+    assert facts("ставка снижена на 0,25 процентного пункта, до 3,5-3,75% годовых").amounts == {"0.25%", "3.5%", "3.75%"}
+    assert facts("a range of 4.00% to 4.25%").amounts == {"4%", "4.25%"}
+    assert facts("5 people and $2 billion in damage").amounts == {"2B"}
+    assert facts("Valued at $5 trillion." + " Filler words here." * 20 + " Up from $4 trillion.").lead_amounts == {"5T"}
+
+
+def test_an_outlet_name_or_a_season_is_not_a_number_of_the_news():
+    found = facts("Челси выиграл Лигу конференций УЕФА 2024/25, сообщает 24 Канал; France 24 пишет о 42,771 зрителях")
+    assert found.numbers == {"42771"} and found.years == {2024, 2025}
+
+
+def test_ukrainian_adverbs_count_the_time_an_event_happens():
+    assert facts("SpaceX вдев'яте провела тестовий запуск Starship").ordinals == {9}
+    assert facts("Ракета втретє вибухнула").ordinals == {3}
+    assert facts("восьмой полёт").ordinals == {8}

@@ -119,12 +119,17 @@ NAME_SOUND_RULES = (("w", "v"), ("ph", "f"), ("kh", "h"), ("ck", "k"), ("c", "k"
                     ("j", "i"), ("z", "s"))
 NAME_KEY_CHARS = 4
 LEAD_DATE_CHARS = 400            # a date mentioned this early in a text is its day when it has none (a weekday, its event's)
+# words before a date that make it one announced, not reported: "the summit will be held in Alaska on
+# August 15" was written before that day (en, ru, uk; a word matches by its start)
+FUTURE_CUES = ("will", "due", "scheduled", "expected", "set to", "to be held", "next", "upcoming", "plans",
+               "planned", "состоится", "пройдет", "пройдёт", "намечен", "запланирован", "ожидается",
+               "следующ", "будет", "планиру", "відбудеться", "запланован", "очікується", "наступн", "буде")
 LEAD_FACT_CHARS = 300            # numbers, ordinals and names this early in an article say which event it
                                  # reports (later ones are often recaps of earlier events of the same story)
 ACRONYM_ALIASES = {"оаэ": "uae", "сша": "usa", "us": "usa", "фрс": "fed", "цб": "cbr", "ес": "eu",
                    "оон": "un", "нато": "nato", "мвф": "imf", "фрг": "germany", "рф": "russia", "ук": "uk",
                    "вб": "uk", "єс": "eu", "зсу": "afu", "всу": "afu", "сбу": "sbu", "оае": "uae"}
-FACTS_VERSION = 6              # bump when match/features.py reads texts differently: stored facts are read again
+FACTS_VERSION = 7              # bump when match/features.py reads texts differently: stored facts are read again
 
 # --- match/attribution.py --------------------------------------------------------------------
 OUTLETS_ENV = "NEWSTRACE_OUTLETS"   # a JSON file of outlets added to newstrace/data/outlets.json
@@ -212,6 +217,14 @@ ORDINAL_STEMS = {
     10: ("десят", "десет", "tenth", "décim", "dixième", "zehnt"),
     11: ("одиннадцат", "одинадцят", "единадесет", "eleventh", "undécim", "onzième", "elft"),
     12: ("двенадцат", "дванадцят", "дванадесет", "twelfth", "duodécim", "douzième", "zwölft"),
+}
+# units that make a number an amount: "$5 trillion" and "$5 млрд" are different facts, while a
+# bare 5 could be anything. Key: the unit's canonical mark; words match by their start.
+AMOUNT_UNITS = {
+    "T": ("trillion", "trn", "tn", "трлн", "триллион", "трильйон"),
+    "B": ("billion", "bn", "млрд", "миллиард", "мільярд", "milliard", "mil millones", "mrd"),
+    "M": ("million", "mln", "млн", "миллион", "мільйон", "millones", "mio"),
+    "%": ("%", "percent", "per cent", "процент", "відсот", "pour cent", "por ciento", "prozent"),
 }
 
 # --- stories/ ------------------------------------------------------------------------------

@@ -139,6 +139,8 @@ class Catalogue:
         self._stems.sort(key=lambda pair: len(pair[0]), reverse=True)
         body = _trie_pattern(list(self._by_name), [stem for stem, _ in self._stems])
         self._names = re.compile(r"(?<![\w@#/.\-])%s(?!\w|[-.]\w)" % body)
+        numbered = sorted((name for name in self._by_name if re.search(r"\d", name)), key=len, reverse=True)
+        self._numbered = re.compile("|".join(map(re.escape, numbered))) if numbered else None
 
     def outlet_for_name(self, surface: str) -> str | None:
         """The outlet a written form names (an exact name, or a stem plus an ending)."""
@@ -178,6 +180,11 @@ class Catalogue:
 
     def name_matches(self, text: str) -> list[re.Match]:
         return list(self._names.finditer(text))
+
+    def numbered_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the text names an outlet with a number in its name ("24 Канал", "France 24"):
+        that number is a name, not a fact of the news."""
+        return [match.span() for match in self._numbered.finditer(text)] if self._numbered else []
 
 
 def _uncached_host(host: str) -> str:

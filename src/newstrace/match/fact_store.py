@@ -6,6 +6,7 @@ hash and config.FACTS_VERSION, so a change of the extraction rules reads every a
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from collections.abc import Sequence
 from sqlite3 import Row
 
@@ -15,18 +16,23 @@ from newstrace.store.core import Store
 
 
 def _dumps(found: Facts) -> str:
-    return json.dumps([sorted(found.numbers), sorted(found.ordinals), sorted(found.years), sorted(found.dates),
-                       sorted(found.names), found.lead_date, found.spelled,
-                       sorted(found.lead_numbers), sorted(found.lead_ordinals), sorted(found.lead_names),
-                       sorted(found.weekdays)],
-                      ensure_ascii=False)
+    return json.dumps({field.name: _plain(getattr(found, field.name)) for field in fields(Facts)}, ensure_ascii=False)
+
+
+def _plain(value: object) -> object:
+    return sorted(value) if isinstance(value, frozenset) else value
 
 
 def _loads(text: str) -> Facts:
-    numbers, ordinals, years, dates, names, lead, spelled, lead_numbers, lead_ordinals, lead_names, weekdays = json.loads(text)
-    return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(tuple(d) for d in dates),
-                 frozenset(names), tuple(lead) if lead else None, tuple(tuple(pair) for pair in spelled),
-                 frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names), frozenset(weekdays))
+    data = json.loads(text)
+    return Facts(
+        numbers=frozenset(data["numbers"]), ordinals=frozenset(data["ordinals"]), years=frozenset(data["years"]),
+        dates=frozenset(tuple(day) for day in data["dates"]), names=frozenset(data["names"]),
+        lead_date=tuple(data["lead_date"]) if data["lead_date"] else None,
+        spelled=tuple(tuple(pair) for pair in data["spelled"]),
+        lead_numbers=frozenset(data["lead_numbers"]), lead_ordinals=frozenset(data["lead_ordinals"]),
+        lead_names=frozenset(data["lead_names"]), weekdays=frozenset(data["weekdays"]),
+        amounts=frozenset(data["amounts"]), lead_amounts=frozenset(data["lead_amounts"]))
 
 
 _KNOWN: dict[str, Facts] = {}

@@ -15,6 +15,7 @@ from functools import lru_cache
 from unidecode import unidecode
 
 from newstrace import config
+from newstrace.match.attribution import catalogue
 
 _MONTHS: dict[str, int] = {}
 for _number, _stems in enumerate(config.MONTH_STEMS, start=1):
@@ -25,7 +26,14 @@ _DAY_MONTH = re.compile(rf"\b([0-3]?\d)(?:-?(?:го|e|ое|th|st|nd|rd))?\.?\s+(
 _MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\w*\.?\s+([0-3]?\d)(?:st|nd|rd|th)?\b", re.I)
 _NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+(?:[.,]\d+)?)(?![\d])")
 _ORDINALS: dict[str, int] = {stem: number for number, stems in config.ORDINAL_STEMS.items() for stem in stems}
-_ORDINAL = re.compile(r"\b(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\w*", re.I)
+# «вдев'яте», «втретє» (uk: "for the ninth / third time") carry the stem after a «в»
+_ORDINAL = re.compile(r"\b(?:в(?=[а-яіїєґ']))?(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\w*", re.I)
+_UNIT = {word: mark for mark, words in config.AMOUNT_UNITS.items() for word in words}
+_AMOUNT = re.compile(r"\s*(" + "|".join(re.escape(word) for word in sorted(_UNIT, key=len, reverse=True)) + r")", re.I)
+# "3,5-3,75%", "4.00% to 4.25%": the unit after a range's second number is the first's too
+_RANGE = re.compile(r"\s*%?\s*(?:[-–—]|to|до|і|и|and)\s*(?:\$\s*)?(\d+(?:[.,]\d+)?)")
+_FUTURE = re.compile(r"\b(?:" + "|".join(config.FUTURE_CUES) + r")\w*\W+(?:[\w'’-]+\W+){0,6}$", re.I)
+_SEASON = re.compile(r"\b((?:19|20)\d\d)[/–-](\d\d)\b")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.U)
 _WEEKDAYS = [re.compile(rf"\b(?:{pattern})\b", re.I) for pattern in config.WEEKDAY_PATTERNS]
 # acronyms and their short aliases, however capitalised: "Fed" is the ФРС, not a name keyed
@@ -58,6 +66,9 @@ class Facts:
     lead_names: frozenset[str] = frozenset()
     # weekdays the lead names (0 = Monday): the day of the week the event fell on
     weekdays: frozenset[int] = frozenset()
+    # numbers with a unit ("5T" for $5 trillion, "3.75%"): a bare 5 could be anything
+    amounts: frozenset[str] = frozenset()
+    lead_amounts: frozenset[str] = frozenset()
 
     def spelling(self, name: str) -> str:
         """How the text wrote a name key, for evidence a reader can check."""
@@ -92,17 +103,31 @@ def facts(text: str) -> Facts:
         if 1 <= day <= 31:
             positioned.append((match.start(), (_MONTHS[_month_stem(match.group(1))], day)))
     dates = {value for _, value in positioned}
-    lead = min((item for item in positioned if item[0] < config.LEAD_DATE_CHARS), default=None)
+    lead = _reported_day(text, sorted(item for item in positioned if item[0] < config.LEAD_DATE_CHARS))
     date_days = {str(day) for _, day in dates}
     lead_numbers: set[str] = set()
+    amounts: set[str] = set()
+    lead_amounts: set[str] = set()
+    skipped = catalogue().numbered_spans(text)
+    for season in _SEASON.finditer(text):
+        years.update((int(season.group(1)), int(season.group(1)[:2] + season.group(2))))
+        skipped.append(season.span())
     for match in _NUMBER.finditer(text):
+        if any(start <= match.start() < end for start, end in skipped):
+            continue
         value = _number_value(match.group(1))
         if re.fullmatch(r"(19|20)\d\d", value):
             years.add(int(value))
         elif value not in date_days:
             numbers.add(value)
-            if match.start() < config.LEAD_FACT_CHARS:
+            early = match.start() < config.LEAD_FACT_CHARS
+            if early:
                 lead_numbers.add(value)
+            unit = _unit_after(text, match.end())
+            if unit:
+                amounts.add(value + unit)
+                if early:
+                    lead_amounts.add(value + unit)
     placed = [(m.start(), _ORDINALS[_longest_stem(m.group(1).lower(), _ORDINALS)]) for m in _ORDINAL.finditer(text)]
     placed += [(m.start(), int(m.group(1)))
                for m in re.finditer(r"\b(\d{1,2})(?:st|nd|rd|th|-?(?:й|я|е|го|му|ий|ой))\b", text)]
@@ -127,8 +152,37 @@ def facts(text: str) -> Facts:
             lead_names.add(key)
     weekdays = frozenset(number for number, pattern in enumerate(_WEEKDAYS) if pattern.search(text[: config.LEAD_DATE_CHARS]))
     return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(dates), frozenset(names),
-                 lead[1] if lead else None, tuple(spelled.items()),
-                 frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names), weekdays)
+                 lead, tuple(spelled.items()),
+                 frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names), weekdays,
+                 frozenset(amounts), frozenset(lead_amounts))
+
+
+def _reported_day(text: str, mentions: list[tuple[int, tuple[int, int]]]) -> tuple[int, int] | None:
+    """The day a lead reports: the latest it mentions, counted from the first (the shorter way
+    round the new year), for earlier ones recap ("Lecornu, who resigned on October 6, was
+    reappointed on October 10"); but not a day it announces ("the next round is due on June 2",
+    config.FUTURE_CUES), unless it mentions no other."""
+    if not mentions:
+        return None
+    past = [day for start, day in mentions if not _FUTURE.search(text, max(0, start - 80), start)] or [day for _, day in mentions]
+    return max(past, key=lambda day: signed_gap(past[0], day) or 0)
+
+
+def _unit_after(text: str, end: int) -> str | None:
+    """The unit mark of the number ending at `end`: its own, or that of the range it opens."""
+    unit = _AMOUNT.match(text, end)
+    if unit:
+        return _UNIT[_unit_word(unit.group(1))]
+    ranged = _RANGE.match(text, end)
+    if ranged:
+        unit = _AMOUNT.match(text, ranged.end())
+        if unit and unit.group(1) == "%":
+            return "%"
+    return None
+
+
+def _unit_word(written: str) -> str:
+    return next(word for word in _UNIT if word == written.lower())
 
 
 def conflict(first: frozenset, second: frozenset) -> float:

@@ -247,6 +247,7 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
             year_conflict=conflict(post.years, other.years),
             num_conflict=conflict(post.numbers, other.numbers),
             ordinal_shared=float(bool(post.ordinals & other.lead_ordinals)),
+            lead_ordinal_conflict=conflict(post.ordinals, other.lead_ordinals),
             name_share=len(shared_names) / max(1, len(post.names)),
             name_shared=min(len(shared_names), 5) / 5,
             name_idf_share=sum(pool.rarity.idf(name) for name in shared_names) / total_idf,

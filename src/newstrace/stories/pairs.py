@@ -82,6 +82,7 @@ def pair_features(similarity: float, same_language: bool, first: Facts, second: 
         "date_conflict": conflict(first.dates, second.dates),
         "num_conflict": conflict(first.numbers, second.numbers),
         "lead_ordinal_conflict": conflict(first.lead_ordinals, second.lead_ordinals),
+        "lead_amount_conflict": conflict(first.lead_amounts, second.lead_amounts),
         "lead_name_missing": max(rarity.missing(first.lead_names, second.names),
                                  rarity.missing(second.lead_names, first.names)),
         **weekday_checks(first, first_day, second, second_day),
