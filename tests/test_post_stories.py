@@ -139,3 +139,17 @@ def test_a_post_linked_by_its_url_on_ingest_leaves_its_post_story_before_any_tra
         assert store.match_for_post(ids[2])["stage"] == "url"
         assert result.links.stories_changed == 1
         assert story_of_post(store) == {ids[1]: f"p{ids[1]}", ids[3]: f"p{ids[1]}"}
+
+
+def test_posts_no_article_shares_a_fact_with_still_make_a_story(new_db, embedder):
+    """The semantic step embeds only posts that some article in their window shares a name,
+    number or date with. Posts reporting what no article covers are embedded for grouping when
+    they share facts with each other: a store of posts alone has stories too; the post that
+    shares nothing with any other stays alone and unembedded."""
+    with fresh_store(new_db("alone.db")) as store:
+        store.add_posts([task_post(number, row) for number, row in enumerate(POSTS, start=1)])
+        trace(store, embedder=embedder)
+        ids = {row["message_id"]: row["id"] for row in store.db.execute("SELECT id, message_id FROM posts")}
+        assert story_of_post(store) == {ids[1]: f"p{ids[1]}", ids[2]: f"p{ids[1]}", ids[3]: f"p{ids[1]}"}
+        embedded = store.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
+        assert embedded == 3

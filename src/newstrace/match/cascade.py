@@ -52,7 +52,7 @@ def trace(store: Store, *, semantic: bool = True, embedder: Embedder | None = No
             report.stories_changed += save_stories(store, pool.ids, pool.links, pool.reported)
             decided = with_credits(store, link_semantic(store, pool, posts, embedder=embedder, model=model))
             report.changed += store.save_matches(decided, stages=("semantic",), scope={row["id"] for row in posts})
-            report.stories_changed += group_unlinked_posts(store, pool, posts)
+            report.stories_changed += group_unlinked_posts(store, pool, posts, embedder)
         store.mark_judged("semantic", posts)
         report.by_stage["semantic"] = len(decided)
     return report

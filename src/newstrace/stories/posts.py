@@ -3,7 +3,8 @@ not yet) in the store. Three channels reporting the same thing with no article b
 story, and its first post is where it started.
 
 The posts are grouped as articles are (the story pair model, average linkage: stories/cluster.py),
-among the unlinked posts the semantic step embedded; only two or more posts make a story. Each
+among the unlinked posts the semantic step embedded and those that share facts with each other
+though no article shares any with them; only two or more posts make a story. Each
 trace regroups the posts it judged with the unlinked posts close to them (and their stories),
 as new articles regroup only the stories they touch; a post that finds its source leaves its
 post story for the source's story.
@@ -20,9 +21,10 @@ import numpy as np
 
 from newstrace import config
 from newstrace.extract.language import detect_language
-from newstrace.match.embed import cached_vectors
+from newstrace.match.embed import Embedder, cached_vectors, embed_cached, get_embedder
 from newstrace.match.features import DayRef, Facts, facts
 from newstrace.match.logistic import LogisticModel
+from newstrace.match.prefilter import post_tokens
 from newstrace.match.semantic import Pool, post_day, post_view
 from newstrace.store.core import Store, parse_iso
 from newstrace.stories.cluster import Cut, cluster
@@ -37,12 +39,17 @@ def key_of(post_id: int) -> str:
     return f"p{post_id}"
 
 
-def group_unlinked_posts(store: Store, pool: Pool, judged: Sequence[Row]) -> int:
+def group_unlinked_posts(store: Store, pool: Pool, judged: Sequence[Row], embedder: Embedder | None = None) -> int:
     """Regroup the unlinked posts just judged with the unlinked posts close to them and the
     post stories those are in, and drop the posts that found a source; returns how many posts
     changed story. Posts far from every judged one keep their story untouched."""
     rows = _unlinked_near(store, judged)
-    found = cached_vectors(store, [post_view(row["text"]) for row in rows], query=True)
+    views = [post_view(row["text"]) for row in rows]
+    found = cached_vectors(store, views, query=True)
+    alike = _alike_unembedded(rows, {row["id"] for row in judged}, set(found))
+    if alike:
+        vectors = embed_cached(store, embedder or get_embedder(), [views[position] for position in alike], query=True)
+        found.update(zip(alike, vectors))
     rows = [row for position, row in enumerate(rows) if position in found]
     vectors = np.vstack([found[position] for position in sorted(found)]) if rows else np.zeros((0, 0))
     read = _Reader(rows, pool.name_df, len(pool.ids) + len(rows))
@@ -56,6 +63,32 @@ def group_unlinked_posts(store: Store, pool: Pool, judged: Sequence[Row]) -> int
             members.setdefault(label, []).append(rows[position]["id"])
         stories = {post_id: key_of(min(ids)) for ids in members.values() if len(ids) > 1 for post_id in ids}
     return _save(store, [rows[position]["id"] for position in scope], stories)
+
+
+def _alike_unembedded(rows: list[Row], judged: set[int], embedded: set[int]) -> list[int]:
+    """Positions of the posts to embed for grouping though the semantic step did not: judged
+    posts that no article in their window shares a fact with, and that share
+    config.POST_STORY_MIN_FACTS facts with another unlinked post near them, with those posts.
+    Three channels reporting what no article covers make a story too. A fact shared by more
+    than config.POST_STORY_COMMON_FACT of the posts, and more than POST_STORY_COMMON_MIN,
+    ("Russia") tells nothing and is not counted."""
+    fresh = [position for position, row in enumerate(rows) if row["id"] in judged and position not in embedded]
+    if not fresh:
+        return []
+    tokens = [post_tokens(row["text"]) for row in rows]
+    postings: dict[str, list[int]] = {}
+    for position, found in enumerate(tokens):
+        for token in found:
+            postings.setdefault(token, []).append(position)
+    common = max(config.POST_STORY_COMMON_FACT * len(rows), config.POST_STORY_COMMON_MIN)
+    wanted: set[int] = set()
+    for position in fresh:
+        shared = Counter(other for token in tokens[position] if len(postings[token]) <= common
+                         for other in postings[token] if other != position)
+        partners = [other for other, count in shared.items() if count >= config.POST_STORY_MIN_FACTS]
+        if partners:
+            wanted.update([position, *partners])
+    return sorted(wanted - embedded)
 
 
 class _Reader:
