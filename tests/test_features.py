@@ -89,6 +89,7 @@ def test_a_number_with_a_unit_is_an_amount_and_a_range_shares_its_unit():
 def test_an_outlet_name_or_a_season_is_not_a_number_of_the_news():
     found = facts("Челси выиграл Лигу конференций УЕФА 2024/25, сообщает 24 Канал; France 24 пишет о 42,771 зрителях")
     assert found.numbers == {"42771"} and found.years == {2024, 2025}
+    assert facts("Published 2025-10-29 at noon").years == {2025}
 
 
 def test_ukrainian_adverbs_count_the_time_an_event_happens():

@@ -129,7 +129,7 @@ LEAD_FACT_CHARS = 300            # numbers, ordinals and names this early in an 
 ACRONYM_ALIASES = {"оаэ": "uae", "сша": "usa", "us": "usa", "фрс": "fed", "цб": "cbr", "ес": "eu",
                    "оон": "un", "нато": "nato", "мвф": "imf", "фрг": "germany", "рф": "russia", "ук": "uk",
                    "вб": "uk", "єс": "eu", "зсу": "afu", "всу": "afu", "сбу": "sbu", "оае": "uae"}
-FACTS_VERSION = 7              # bump when match/features.py reads texts differently: stored facts are read again
+FACTS_VERSION = 8              # bump when match/features.py reads texts differently: stored facts are read again
 
 # --- match/attribution.py --------------------------------------------------------------------
 OUTLETS_ENV = "NEWSTRACE_OUTLETS"   # a JSON file of outlets added to newstrace/data/outlets.json

@@ -26,7 +26,8 @@ _DAY_MONTH = re.compile(rf"\b([0-3]?\d)(?:-?(?:го|e|ое|th|st|nd|rd))?\.?\s+(
 _MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\w*\.?\s+([0-3]?\d)(?:st|nd|rd|th)?\b", re.I)
 _NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:[ \u00a0\u202f.,]\d{3})+|\d+(?:[.,]\d+)?)(?![\d])")
 _ORDINALS: dict[str, int] = {stem: number for number, stems in config.ORDINAL_STEMS.items() for stem in stems}
-# «вдев'яте», «втретє» (uk: "for the ninth / third time") carry the stem after a «в»
+# «вдев'яте», «втретє» (uk: "for the ninth / third time") carry the stem after a «в»; a season
+# "2024/25" is two years, not a year and a number (an ISO date "2025-10-29" is neither)
 _ORDINAL = re.compile(r"\b(?:в(?=[а-яіїєґ']))?(" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")\w*", re.I)
 _UNIT = {word: mark for mark, words in config.AMOUNT_UNITS.items() for word in words}
 _AMOUNT = re.compile(r"\s*(" + "|".join(re.escape(word) for word in sorted(_UNIT, key=len, reverse=True)) + r")", re.I)
@@ -110,8 +111,10 @@ def facts(text: str) -> Facts:
     lead_amounts: set[str] = set()
     skipped = catalogue().numbered_spans(text)
     for season in _SEASON.finditer(text):
-        years.update((int(season.group(1)), int(season.group(1)[:2] + season.group(2))))
-        skipped.append(season.span())
+        first = int(season.group(1))
+        if (first + 1) % 100 == int(season.group(2)):
+            years.update((first, first + 1))
+            skipped.append(season.span())
     for match in _NUMBER.finditer(text):
         if any(start <= match.start() < end for start, end in skipped):
             continue
@@ -172,17 +175,13 @@ def _unit_after(text: str, end: int) -> str | None:
     """The unit mark of the number ending at `end`: its own, or that of the range it opens."""
     unit = _AMOUNT.match(text, end)
     if unit:
-        return _UNIT[_unit_word(unit.group(1))]
+        return _UNIT[unit.group(1).lower()]
     ranged = _RANGE.match(text, end)
     if ranged:
         unit = _AMOUNT.match(text, ranged.end())
         if unit and unit.group(1) == "%":
             return "%"
     return None
-
-
-def _unit_word(written: str) -> str:
-    return next(word for word in _UNIT if word == written.lower())
 
 
 def conflict(first: frozenset, second: frozenset) -> float:
