@@ -11,7 +11,7 @@ from newstrace.match.semantic import post_view, texts_to_embed
 from newstrace.model import Link
 from newstrace.report.stats import stats
 from newstrace.stories.posts import _save, story_of_post
-from newstrace.stories.report import list_stories, render_story, story_record
+from newstrace.stories.report import list_stories, post_title, render_story, story_record
 from newstrace.stories.store import resolve_story, story_of_article
 from newstrace.web.timeline import timeline_svg
 
@@ -59,7 +59,7 @@ def test_unlinked_posts_of_one_event_make_a_story_until_its_source_arrives(new_d
         assert by_post == {ids[1]: f"p{ids[1]}", ids[2]: f"p{ids[1]}", ids[3]: f"p{ids[1]}"}
         [listed] = [story for story in list_stories(store) if story["id"] == f"p{ids[1]}"]
         assert (listed["articles"], listed["posts"], listed["languages"], listed["category"]) == (0, 3, ["en", "ru"], "society")
-        assert listed["titles"] == {"ru": POSTS[0]["text"][:100]}
+        assert listed["titles"] == {"ru": "Президент Валдории Антон Веллер распустил парламент и назначил досрочные выборы на 9 ноября."}
         assert listed["first_item"]["time"] == "2025-09-03T12:00:00Z"
         assert stats(store)["stories"] == 2
         record = story_record(store, f"p{ids[1]}")
@@ -163,3 +163,13 @@ def test_what_the_grouping_will_embed_is_listed_ahead_for_the_backfill(new_db):
         store.add_posts([task_post(number, row) for number, row in enumerate(POSTS, start=1)])
         passages, queries = texts_to_embed(store)
         assert passages == [] and sorted(queries) == sorted(post_view(row["text"]) for row in POSTS[:3])
+
+
+def test_a_story_of_posts_is_titled_by_its_first_post_headline_without_the_channel_footer():
+    assert post_title("⚡️Доллар поднялся выше 105 рублей, — данные торгов.\n\nЕвро — выше 110 рублей.\n\n"
+                      "👉 Топор Live. Подписаться") == "Доллар поднялся выше 105 рублей, — данные торгов."
+    assert post_title("Ferries resume.\nAll twelve vessels left port on Monday after the storm.") == (
+        "Ferries resume. All twelve vessels left port on Monday after the storm.")
+    long = "❗️В Госдуму внесён законопроект, позволяющий исключить «Талибан» из списка запрещённых в РФ организаций"
+    assert post_title(long) == "В Госдуму внесён законопроект, позволяющий исключить «Талибан» из списка запрещённых в РФ…"
+    assert post_title("🔴 Подписаться | Прислать новость") == "Подписаться | Прислать новость"

@@ -239,7 +239,8 @@ STORY_MAX_GAP_DAYS = 10        # two dated articles further apart report two eve
                                # of 8,628 neighbour pairs 10+ days apart is one event; 7 of 35 at 9 days)
 POST_STORY_DISTANCE = 0.5      # the cut among unlinked posts (a story of posts alone; dev B-cubed F1 of every
                                # cut +0.005 to +0.01, none lower; 0.7 merged a few sibling events' posts)
-POST_STORY_TITLE_CHARS = 100   # a story of posts alone is titled by this much of its first post
+POST_STORY_TITLE_CHARS = 100   # a story of posts alone is titled by its first post's headline, cut at a word
+POST_STORY_TITLE_MIN_CHARS = 40  # within this many characters; a first line shorter than this takes the next too
 POST_STORY_MIN_FACTS = 2       # a post no article shares a fact with is embedded for grouping when it shares this
 POST_STORY_COMMON_FACT = 0.1   # many facts (names, numbers, dates) with another unlinked post near it; a fact of
 POST_STORY_COMMON_MIN = 10     # more than this share of those posts and more than this many ("Russia") is not counted

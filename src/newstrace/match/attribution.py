@@ -109,6 +109,12 @@ def _cue_regexes() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
 
 
 _BEFORE, _AFTER, _PROMO = _cue_regexes()
+
+
+def without_self_promotion(text: str) -> str:
+    """The text less its self-promotion lines («👉 Топор Live. Подписаться», "Subscribe"): a
+    channel's footer, not its news."""
+    return "\n".join(line for line in text.splitlines() if not _PROMO.search(line))
 _DASH_BEFORE = re.compile(r"(?:[—–|]|\s-|\()\s*[«\"“]?$")
 _DASH_AFTER = re.compile(r"^[»\"”]?\s*(?:\)|\||\.?\s*$|\.\s|\n)")
 _LINE_START = re.compile(r"(?:^|\n)[^\w\n]*$")

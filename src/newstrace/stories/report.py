@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -17,6 +18,7 @@ import numpy as np
 from newstrace import config
 from newstrace.errors import NotFoundError
 from newstrace.extract.language import detect_language
+from newstrace.match.attribution import without_self_promotion
 from newstrace.match.embed import Embedder, cached_vectors
 from newstrace.match.semantic import article_view, load_pool
 from newstrace.store.core import Store, parse_iso
@@ -58,6 +60,30 @@ def _post_item(row: Any, stage: str | None, credited: bool) -> dict[str, Any]:
             "time": row["posted_at"], "stage": stage, "credited": credited, "text": row["text"][:120]}
 
 
+_LEADING_SYMBOLS = re.compile(r"^[^\w«\"“(]+")
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+
+
+def post_title(text: str) -> str:
+    """A post's headline: its first line of news (no channel footer, no leading ⚡️ or ❗️), and
+    the next ones while it is short; if longer than config.POST_STORY_TITLE_CHARS, its first
+    sentence when that fits, else cut at a word."""
+    lines = [line.strip() for line in without_self_promotion(text).splitlines() if line.strip()] or [text]
+    title = ""
+    for line in lines:
+        title = f"{title} {line}".strip()
+        if len(title) >= config.POST_STORY_TITLE_MIN_CHARS:
+            break
+    title = " ".join(_LEADING_SYMBOLS.sub("", title).split())
+    limit = config.POST_STORY_TITLE_CHARS
+    if len(title) <= limit:
+        return title
+    sentence = _SENTENCE_END.search(title, config.POST_STORY_TITLE_MIN_CHARS, limit + 1)
+    if sentence:
+        return title[: sentence.start() + 1]
+    return title[: limit + 1].rsplit(" ", 1)[0].rstrip(",;:—–-") + "…"
+
+
 def _summary(story: str, items: list[dict[str, Any]], scores: dict[int, np.ndarray],
              central: dict[int, float]) -> dict[str, Any]:
     """A story's title in each language is that of its most central article in that language
@@ -72,8 +98,8 @@ def _summary(story: str, items: list[dict[str, Any]], scores: dict[int, np.ndarr
     languages = {a["language"] for a in articles if a["language"]}
     if not articles and posts:
         languages = {language for post in posts if (language := detect_language(post["text"]))}
-        first = " ".join(posts[0]["text"].split())
-        titles[detect_language(first) or "und"] = first[: config.POST_STORY_TITLE_CHARS]
+        first = post_title(posts[0]["text"])
+        titles[detect_language(first) or "und"] = first
     dated = [item for item in items if item["time"]]
     start = parse_iso(dated[0]["time"]) if dated else None
     early = sum(1 for item in dated if start and (parse_iso(item["time"]) - start).total_seconds()
