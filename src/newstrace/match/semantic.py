@@ -24,7 +24,7 @@ import numpy as np
 from newstrace import config
 from newstrace.extract.language import detect_language
 from newstrace.extract.urls import url_date
-from newstrace.match.attribution import detect_credit, source_of
+from newstrace.match.attribution import detect_credit, source_of, without_self_promotion
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.fact_store import article_facts as stored_facts
 from newstrace.match.features import DayRef, Facts, conflict, day_distance, facts, signed_gap
@@ -113,8 +113,8 @@ def article_view(title: str, text: str) -> str:
 
 def post_view(text: str) -> str:
     """What a post is embedded by: its lead, where a relay says what it relays (a long post
-    costs no more to embed than a short one)."""
-    return text[: config.POST_VIEW_CHARS]
+    costs no more to embed than a short one), less the channel's footer."""
+    return without_self_promotion(text)[: config.POST_VIEW_CHARS]
 
 
 def _article_date(row: Any, found: Facts) -> DayRef | None:
@@ -136,7 +136,7 @@ def posted_day(row: Row) -> date | None:
 def post_day(posted_at: str | None, text: str) -> DayRef | None:
     """The post's day: when it was posted, else the first date it mentions."""
     posted = parse_iso(posted_at)
-    return posted.date() if posted else facts(text).lead_date
+    return posted.date() if posted else facts(without_self_promotion(text)).lead_date
 
 
 _POOL: dict[tuple, Pool] = {}
@@ -233,7 +233,7 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
     for language in set(pool.languages[allowed]):
         group = sims[allowed & (pool.languages == language)]
         stats[language] = (float(group.max()), float(group.mean()), float(group.std()) + 1e-6)
-    post = facts(text)
+    post = facts(without_self_promotion(text))
     total_idf = sum(pool.rarity.idf(name) for name in post.names) or 1.0
     order = np.argsort(-sims)[: config.SEMANTIC_TOP_K]
     found = []

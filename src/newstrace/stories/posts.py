@@ -21,6 +21,7 @@ import numpy as np
 
 from newstrace import config
 from newstrace.extract.language import detect_language
+from newstrace.match.attribution import without_self_promotion
 from newstrace.match.embed import Embedder, cached_vectors, embed_cached, get_embedder
 from newstrace.match.features import DayRef, Facts, facts
 from newstrace.match.logistic import LogisticModel
@@ -80,7 +81,7 @@ class _Reader:
 
     def facts(self, position: int) -> Facts:
         if position not in self._facts:
-            self._facts[position] = facts(self.rows[position]["text"])
+            self._facts[position] = facts(without_self_promotion(self.rows[position]["text"]))
             self.name_df.update(self._facts[position].names)
         return self._facts[position]
 
