@@ -109,6 +109,11 @@ def _cue_regexes() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
 
 
 _BEFORE, _AFTER, _PROMO = _cue_regexes()
+_DASH_BEFORE = re.compile(r"(?:[—–|]|\s-|\()\s*[«\"“]?$")
+_DASH_AFTER = re.compile(r"^[»\"”]?\s*(?:\)|\||\.?\s*$|\.\s|\n)")
+_LINE_START = re.compile(r"(?:^|\n)[^\w\n]*$")
+_COLON_AFTER = re.compile(r"^[»\"”]?\s*:")
+_CHAIN_GAP = re.compile(r"^[»\"”]?\s*(?:,|(?i:и|и\s+агентство|and|та|і|й|&|/))\s*[«\"“]?\s*$")
 
 
 def without_self_promotion(text: str) -> str:
@@ -120,11 +125,6 @@ def without_self_promotion(text: str) -> str:
     news = "\n".join(line for line in text.splitlines()
                       if len(line) > config.PROMO_LINE_MAX_CHARS or not _PROMO.search(line)).strip()
     return news or text
-_DASH_BEFORE = re.compile(r"(?:[—–|]|\s-|\()\s*[«\"“]?$")
-_DASH_AFTER = re.compile(r"^[»\"”]?\s*(?:\)|\||\.?\s*$|\.\s|\n)")
-_LINE_START = re.compile(r"(?:^|\n)[^\w\n]*$")
-_COLON_AFTER = re.compile(r"^[»\"”]?\s*:")
-_CHAIN_GAP = re.compile(r"^[»\"”]?\s*(?:,|(?i:и|и\s+агентство|and|та|і|й|&|/))\s*[«\"“]?\s*$")
 
 
 class Catalogue:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from unidecode import unidecode
 
 from newstrace import config
-from newstrace.match.attribution import catalogue
+from newstrace.match.attribution import catalogue, without_self_promotion
 
 _MONTHS: dict[str, int] = {}
 for _number, _stems in enumerate(config.MONTH_STEMS, start=1):
@@ -158,6 +158,13 @@ def facts(text: str) -> Facts:
                  lead, tuple(spelled.items()),
                  frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names), weekdays,
                  frozenset(amounts), frozenset(lead_amounts))
+
+
+@lru_cache(maxsize=200_000)
+def post_facts(text: str) -> Facts:
+    """A post's facts: those of its news, not of its channel's footer («👉 Топор Live.
+    Подписаться» would give every post of the channel the names Топор and Live)."""
+    return facts(without_self_promotion(text))
 
 
 def _reported_day(text: str, mentions: list[tuple[int, tuple[int, int]]]) -> tuple[int, int] | None:

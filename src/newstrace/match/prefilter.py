@@ -23,8 +23,7 @@ from datetime import date
 import numpy as np
 
 from newstrace import config
-from newstrace.match.attribution import without_self_promotion
-from newstrace.match.features import DayRef, Facts, facts, name_key
+from newstrace.match.features import DayRef, Facts, name_key, post_facts
 
 _HANDLE = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,31})")
 
@@ -60,7 +59,7 @@ def post_tokens(text: str) -> set[str]:
     """A post's facts as index terms, with the words of the @channel handles it names."""
     handles = {f"n:{key}" for handle in _HANDLE.findall(text) for word in handle.split("_")
                if len(word) >= 3 and len(key := name_key(word)) >= 2}
-    return fact_tokens(facts(without_self_promotion(text))) | handles
+    return fact_tokens(post_facts(text)) | handles
 
 
 def has_case(text: str) -> bool:
@@ -77,18 +76,15 @@ def worth_embedding(index: FactIndex, article_days: Sequence[DayRef | None], tex
     return any(in_window(article_days[i]) for i in index.sharing(post_tokens(text)))
 
 
-def alike_posts(texts: Sequence[str], days: Sequence[date | None], judged: Sequence[int],
+def alike_posts(texts: Sequence[str], days: Sequence[date | None], fresh: Sequence[int],
                 embedded: set[int]) -> list[int]:
     """Positions of the posts to embed for grouping into stories of posts though the semantic
-    step did not (no article in their window shares a fact with them): the judged ones that
-    share config.POST_STORY_MIN_FACTS facts with another of these posts posted within
-    config.STORY_MAX_GAP_DAYS (or of unknown day), and those posts. Three
+    step did not (`fresh`: judged, and no article in their window shares a fact with them):
+    those that share config.POST_STORY_MIN_FACTS facts with another of these posts posted within
+    config.STORY_MAX_GAP_DAYS (or of unknown day), and those posts, less the `embedded`. Three
     channels reporting what no article covers make a story too. A fact of more than
     config.POST_STORY_COMMON_FACT of the posts, and of more than POST_STORY_COMMON_MIN, tells
     nothing ("Russia") and is not counted."""
-    fresh = [position for position in judged if position not in embedded]
-    if not fresh:
-        return []
     tokens = [post_tokens(text) for text in texts]
     postings: dict[str, list[int]] = defaultdict(list)
     for position, found in enumerate(tokens):

@@ -27,7 +27,7 @@ from newstrace.extract.urls import url_date
 from newstrace.match.attribution import detect_credit, source_of, without_self_promotion
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
 from newstrace.match.fact_store import article_facts as stored_facts
-from newstrace.match.features import DayRef, Facts, conflict, day_distance, facts, signed_gap
+from newstrace.match.features import DayRef, Facts, conflict, day_distance, post_facts, signed_gap
 from newstrace.match.logistic import LogisticModel
 from newstrace.match.prefilter import FactIndex, alike_posts, worth_embedding
 from newstrace.model import Match
@@ -134,9 +134,9 @@ def posted_day(row: Row) -> date | None:
 
 
 def post_day(posted_at: str | None, text: str) -> DayRef | None:
-    """The post's day: when it was posted, else the first date it mentions."""
+    """The post's day: when it was posted, else the day its lead reports."""
     posted = parse_iso(posted_at)
-    return posted.date() if posted else facts(without_self_promotion(text)).lead_date
+    return posted.date() if posted else post_facts(text).lead_date
 
 
 _POOL: dict[tuple, Pool] = {}
@@ -170,7 +170,8 @@ def texts_to_embed(store: Store) -> tuple[list[str], list[str]]:
     views = [article_view(row["title"], row["text"]) for row in rows]
     posts = posts_to_link(store)
     passing = {position for position, row in enumerate(posts) if _worth_embedding(index, days, row)}
-    grouped = alike_posts([row["text"] for row in posts], [posted_day(row) for row in posts], range(len(posts)), passing)
+    fresh = [position for position in range(len(posts)) if position not in passing]
+    grouped = alike_posts([row["text"] for row in posts], [posted_day(row) for row in posts], fresh, passing) if fresh else []
     queries = [post_view(posts[position]["text"]) for position in sorted(passing | set(grouped))]
     return list(dict.fromkeys(views)), list(dict.fromkeys(queries))
 
@@ -233,7 +234,7 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
     for language in set(pool.languages[allowed]):
         group = sims[allowed & (pool.languages == language)]
         stats[language] = (float(group.max()), float(group.mean()), float(group.std()) + 1e-6)
-    post = facts(without_self_promotion(text))
+    post = post_facts(text)
     total_idf = sum(pool.rarity.idf(name) for name in post.names) or 1.0
     order = np.argsort(-sims)[: config.SEMANTIC_TOP_K]
     found = []

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from newstrace import config
-from newstrace.errors import InputError, NotFoundError
+from newstrace.errors import NotFoundError
 from newstrace.extract.urls import tme_post, url_date
 from newstrace.match.embed import Embedder, embed_cached
 from newstrace.match.semantic import load_pool, post_view

@@ -21,9 +21,8 @@ import numpy as np
 
 from newstrace import config
 from newstrace.extract.language import detect_language
-from newstrace.match.attribution import without_self_promotion
 from newstrace.match.embed import Embedder, cached_vectors, embed_cached, get_embedder
-from newstrace.match.features import DayRef, Facts, facts
+from newstrace.match.features import DayRef, Facts, post_facts
 from newstrace.match.logistic import LogisticModel
 from newstrace.match.prefilter import alike_posts
 from newstrace.match.semantic import Pool, post_day, post_view, posted_day
@@ -48,8 +47,8 @@ def group_unlinked_posts(store: Store, pool: Pool, judged: Sequence[Row], embedd
     views = [post_view(row["text"]) for row in rows]
     found = cached_vectors(store, views, query=True)
     judged_ids = {row["id"] for row in judged}
-    alike = alike_posts([row["text"] for row in rows], [posted_day(row) for row in rows],
-                        [position for position, row in enumerate(rows) if row["id"] in judged_ids], set(found))
+    fresh = [position for position, row in enumerate(rows) if row["id"] in judged_ids and position not in found]
+    alike = alike_posts([row["text"] for row in rows], [posted_day(row) for row in rows], fresh, set(found)) if fresh else []
     if alike:
         vectors = embed_cached(store, embedder or get_embedder(), [views[position] for position in alike], query=True)
         found.update(zip(alike, vectors))
@@ -81,7 +80,7 @@ class _Reader:
 
     def facts(self, position: int) -> Facts:
         if position not in self._facts:
-            self._facts[position] = facts(without_self_promotion(self.rows[position]["text"]))
+            self._facts[position] = post_facts(self.rows[position]["text"])
             self.name_df.update(self._facts[position].names)
         return self._facts[position]
 
