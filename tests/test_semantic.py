@@ -181,7 +181,8 @@ def test_stories_with_the_same_actors_are_related_and_shown_in_the_dossier(new_d
 
 def test_a_recap_of_a_sibling_event_is_not_what_the_article_reports(new_db, embedder):
     """The article leads with the seventh launch and recaps the sixth: it shares the seventh's
-    ordinal with a post about the seventh, not the sixth's with a post about the sixth."""
+    ordinal with a post about the seventh, not the sixth's with a post about the sixth, whose
+    ordinal conflicts with the lead's."""
     recap = " The capsule carried four tonnes of cargo and docked after a two-day flight." * 4
     article = task_article({"url": "https://valdoria-ledger.example/2025/06/12/seventh-launch", "lang": "en",
                             "published_at": "2025-06-12", "title": "Valdoria's Orel rocket flies for the seventh time",
@@ -197,6 +198,7 @@ def test_a_recap_of_a_sibling_event_is_not_what_the_article_reports(new_db, embe
             vector = embed_cached(store, embedder, [post_view(text)], query=True)[0]
             [(_, values, _)] = candidate_features(pool, text, vector, date(2025, 6, 12), "ru", min_similarity=0.0)
             assert values["ordinal_shared"] == float(number == 7)
+            assert values["lead_ordinal_conflict"] == float(number == 6)
 
 
 def test_a_candidate_is_judged_by_the_numbers_and_names_it_leads_with(new_db, embedder):
