@@ -96,3 +96,16 @@ def test_ukrainian_adverbs_count_the_time_an_event_happens():
     assert facts("SpaceX вдев'яте провела тестовий запуск Starship").ordinals == {9}
     assert facts("Ракета втретє вибухнула").ordinals == {3}
     assert facts("восьмой полёт").ordinals == {8}
+
+
+def test_the_lead_says_what_happened_and_a_recap_of_what_came_before_does_not():
+    assert facts("Macron appointed Lecornu prime minister after Bayrou's resignation.").lead_event == "appointed"
+    assert facts("After Bayrou's resignation, Macron named Sébastien Lecornu as prime minister.").lead_event == "appointed"
+    assert facts("Лекорню подал в отставку через месяц после назначения").lead_event == "resigned"
+    assert facts("Макрон вновь назначил Лекорню премьер-министром").lead_event == "reappointed"
+    assert facts("Премьер-министром после подавшего в отставку Лекорню стал вновь Лекорню.").lead_event == "reappointed"
+    assert facts("Macron reappointed Lecornu days after accepting his resignation.").lead_event == "reappointed"
+    assert facts("Такаїчі обрали прем'єр-міністром Японії").lead_event == "elected"
+    assert facts("Ishiba steps down as Japan's prime minister").lead_event == "resigned"
+    assert facts("The summit was held in Anchorage on Friday.").lead_event is None
+    assert facts("The summit was held in Anchorage on Friday." + " Filler words here." * 12 + " He resigned.").lead_event is None

@@ -232,6 +232,32 @@ def test_a_candidate_is_judged_by_the_numbers_and_names_it_leads_with(new_db, em
     assert [found[key]["lead_num_conflict"] for key in ("four", "snapchat", "last year")] == [1.0, 0.0, 0.0]
 
 
+def test_what_the_lead_says_happened_tells_an_appointment_from_a_resignation(new_db, embedder):
+    """The same prime minister appointed one month and resigning the next read alike, and a post
+    without a time has no day to tell them apart: what its lead says happened does. The
+    resignation post's lead conflicts with the appointment article's (whose resignation of the
+    predecessor is a recap), and the linker ranks the resignation article first."""
+    model = LinkerModel.load()
+    recap = " The coalition talks in the Valdorian parliament had lasted for weeks before the decision." * 3
+    rows = [{"url": "https://valdoria-ledger.example/2025/09/09/orlan-appointed", "lang": "en",
+             "published_at": "2025-09-09", "title": "President appoints Marek Orlan prime minister of Valdoria",
+             "text": "President Ilse Varga appointed Marek Orlan prime minister after the resignation of Tomas Halden." + recap},
+            {"url": "https://valdoria-ledger.example/2025/10/06/orlan-resigns", "lang": "en",
+             "published_at": "2025-10-06", "title": "Marek Orlan resigns as prime minister of Valdoria",
+             "text": "Marek Orlan resigned as prime minister of Valdoria weeks after President Ilse Varga appointed him." + recap}]
+    text = "Марек Орлан подал в отставку с поста премьер-министра Валдории, сообщил президент Илсе Варга."
+    with fresh_store(new_db("s.db")) as store:
+        for row in rows:
+            store.add_article(task_article(row))
+        pool = load_pool(store, embedder)
+        vector = embed_cached(store, embedder, [post_view(text)], query=True)[0]
+        found = {pool.ids[index]: values for index, values, _ in
+                 candidate_features(pool, text, vector, None, "ru", min_similarity=0.0)}
+    appointed, resigned = (found[key] for key in sorted(found))
+    assert (appointed["lead_event_conflict"], resigned["lead_event_conflict"]) == (1.0, 0.0)
+    assert model.probability(resigned) > model.probability(appointed)
+
+
 def test_a_lone_story_has_beaten_no_rival(new_db, embedder):
     """With one story in the store, a candidate's story leads only by its similarity over the
     similarity floor, not by all of it: an unrelated post is no longer linked almost surely."""

@@ -129,7 +129,26 @@ LEAD_FACT_CHARS = 300            # numbers, ordinals and names this early in an 
 ACRONYM_ALIASES = {"оаэ": "uae", "сша": "usa", "us": "usa", "фрс": "fed", "цб": "cbr", "ес": "eu",
                    "оон": "un", "нато": "nato", "мвф": "imf", "фрг": "germany", "рф": "russia", "ук": "uk",
                    "вб": "uk", "єс": "eu", "зсу": "afu", "всу": "afu", "сбу": "sbu", "оае": "uae"}
-FACTS_VERSION = 8              # bump when match/features.py reads texts differently: stored facts are read again
+# what a lead says happened, when a sibling event of the same people differs by it alone: Lecornu
+# appointed, resigning, reappointed; Ishiba resigning, Takaichi elected.
+# A text's event is the kind named first in its first LEAD_EVENT_CHARS (en, ru, uk, fr, es, it, de, pt;
+# a pattern matches from a word's start; a reappointment is looked for before an appointment)
+EVENT_KINDS = {
+    "reappointed": (r"re-?appoint", r"re-?nam(?:ed|es)\b", r"renomm", r"reconduit",
+                    r"(?:вновь|снова|повторно|знову|вдруге)\s+(?:[\w-]+\s+){0,2}?(?:назнач|признач|стал|став|возглав|очол)",
+                    r"(?:стал|став)\w*\s+(?:[\w-]+\s+){0,2}?(?:вновь|снова|знову)", r"переназнач"),
+    "appointed": (r"appoint", r"named\s+(?:[\w'’-]+\s+){1,3}as\b", r"получил\w* пост", r"отрима\w* посад", r"назнач", r"призначи", r"призначен", r"nomm[ée]", r"nombra", r"nominat", r"ernannt",
+                  r"ernennt", r"nomead"),
+    "resigned": (r"resign", r"steps? down", r"stepped down", r"quits?\b", r"отставк", r"уход\w* в отставку",
+                 r"відставк", r"демісі", r"démission", r"dimisi", r"dimess", r"dimett", r"rücktritt",
+                 r"zurückgetreten", r"renunci"),
+    "elected": (r"elected", r"wins? (?:the )?(?:election|vote|leadership)", r"избра(?:л|н)", r"обра(?:л|н)", r"élue?\b",
+                r"elegid", r"elett", r"gewählt", r"eleit"),
+}
+LEAD_EVENT_CHARS = 200
+# a kind a few words after these, within a clause, recaps what came before: "a day after Bayrou stepped down", «после отставки»
+RECAP_CUES = ("after", "following", "since", "после", "вслед за", "після", "слідом за", "après", "tras", "dopo", "nach")
+FACTS_VERSION = 9              # bump when match/features.py reads texts differently: stored facts are read again
 
 # --- match/attribution.py --------------------------------------------------------------------
 OUTLETS_ENV = "NEWSTRACE_OUTLETS"   # a JSON file of outlets added to newstrace/data/outlets.json

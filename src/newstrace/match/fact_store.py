@@ -32,7 +32,8 @@ def _loads(text: str) -> Facts:
         spelled=tuple(tuple(pair) for pair in data["spelled"]),
         lead_numbers=frozenset(data["lead_numbers"]), lead_ordinals=frozenset(data["lead_ordinals"]),
         lead_names=frozenset(data["lead_names"]), weekdays=frozenset(data["weekdays"]),
-        amounts=frozenset(data["amounts"]), lead_amounts=frozenset(data["lead_amounts"]))
+        amounts=frozenset(data["amounts"]), lead_amounts=frozenset(data["lead_amounts"]),
+        lead_event=data["lead_event"])
 
 
 _KNOWN: dict[str, Facts] = {}

@@ -39,6 +39,8 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.U)
 _WEEKDAYS = [re.compile(rf"\b(?:{pattern})\b", re.I) for pattern in config.WEEKDAY_PATTERNS]
 # acronyms and their short aliases, however capitalised: "Fed" is the ФРС, not a name keyed
 # "fd" (long aliases such as "russia" are names that the name key already matches across scripts)
+_EVENTS = [(kind, re.compile(r"\b(?:" + "|".join(patterns) + ")", re.I)) for kind, patterns in config.EVENT_KINDS.items()]
+_RECAP = re.compile(r"\b(?:" + "|".join(config.RECAP_CUES) + r")\s+(?:[\w'’-]+\s+){0,3}$", re.I)
 _ACRONYMS = set(config.ACRONYM_ALIASES) | {alias for alias in config.ACRONYM_ALIASES.values() if len(alias) <= 4}
 
 
@@ -70,6 +72,8 @@ class Facts:
     # numbers with a unit ("5T" for $5 trillion, "3.75%"): a bare 5 could be anything
     amounts: frozenset[str] = frozenset()
     lead_amounts: frozenset[str] = frozenset()
+    # what the lead says happened (config.EVENT_KINDS): an appointment, a resignation
+    lead_event: str | None = None
 
     def spelling(self, name: str) -> str:
         """How the text wrote a name key, for evidence a reader can check."""
@@ -157,7 +161,17 @@ def facts(text: str) -> Facts:
     return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(dates), frozenset(names),
                  lead, tuple(spelled.items()),
                  frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names), weekdays,
-                 frozenset(amounts), frozenset(lead_amounts))
+                 frozenset(amounts), frozenset(lead_amounts), _lead_event(text))
+
+
+def _lead_event(text: str) -> str | None:
+    """The kind of event the lead names first, a recap aside: "Macron appointed Lecornu after
+    Bayrou's resignation" and "after Bayrou's resignation, Macron appointed Lecornu" report an
+    appointment."""
+    lead = text[: config.LEAD_EVENT_CHARS]
+    found = [(match.start(), rank, kind) for rank, (kind, pattern) in enumerate(_EVENTS)
+             for match in pattern.finditer(lead) if not _RECAP.search(lead, max(0, match.start() - 60), match.start())]
+    return min(found)[2] if found else None
 
 
 @lru_cache(maxsize=200_000)

@@ -259,6 +259,7 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
             num_conflict=conflict(post.numbers, other.numbers),
             ordinal_shared=float(bool(post.ordinals & other.lead_ordinals)),
             lead_ordinal_conflict=conflict(post.ordinals, other.lead_ordinals),
+            lead_event_conflict=float(bool(post.lead_event and other.lead_event) and post.lead_event != other.lead_event),
             name_share=len(shared_names) / max(1, len(post.names)),
             name_shared=min(len(shared_names), 5) / 5,
             name_idf_share=sum(pool.rarity.idf(name) for name in shared_names) / total_idf,
