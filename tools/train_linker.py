@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 
 from newstrace import config
 from newstrace.extract.language import detect_language
-from newstrace.evaluate import fresh_store, load_task, read_jsonl, share_embeddings, write_jsonl
+from newstrace.evaluate import held_out_family, fresh_store, load_task, read_jsonl, share_embeddings, write_jsonl
 from newstrace.match.embed import embed_cached, get_embedder
 from newstrace.match.evidence_links import link_by_evidence
 from newstrace.match.semantic import candidate_features, load_pool, post_day, post_view
@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from background import with_background  # noqa: E402
 
 
-def task_rows(folder: Path, cache: Path) -> tuple[list[dict], list[bool], list[int], list[str]]:
+def task_rows(folder: Path, cache: Path, held_out: str) -> tuple[list[dict], list[bool], list[int], list[str]]:
     """Feature rows of every (post, candidate) pair, their labels, the post each belongs to and
-    the post's event group (the event id's letter: related events share it)."""
+    what a cross-validation leaves out with the post's event (held_out_family)."""
     gold = {row["post"]: set(row["sources"]) for row in read_jsonl(folder / "gold_links.jsonl")}
     events = {row["id"]: row["story"] for row in read_jsonl(folder / "gold_stories.jsonl")}
     embedder = get_embedder()
@@ -61,7 +61,7 @@ def task_rows(folder: Path, cache: Path) -> tuple[list[dict], list[bool], list[i
                 rows.append(values)
                 labels.append(run.article_ids.get(pool.ids[index]) in sources)
                 groups.append(hash((str(folder), post["message_id"])))
-                families.append(events[run.post_ids[post["message_id"]]][:1])
+                families.append(held_out_family(events[run.post_ids[post["message_id"]]], held_out))
     return rows, labels, groups, families
 
 
@@ -118,7 +118,7 @@ def post_calibration(matrices: list[tuple[np.ndarray, np.ndarray, np.ndarray]], 
 
 
 def grouped_cv(matrices: list[tuple[np.ndarray, np.ndarray, np.ndarray]], families: list[np.ndarray],
-               threshold: float, strength: float, kinds: list[str]) -> None:
+               threshold: float, strength: float, kinds: list[str], held_out: str) -> None:
     """Leave one event group out: fit on the posts of the other groups (every task folder), judge
     the held-out group's posts in every folder. Seeds of one split share their items, so a model
     fitted on some seeds and scored on others has seen the scored items (dev seeds 6-12 overstate
@@ -139,7 +139,7 @@ def grouped_cv(matrices: list[tuple[np.ndarray, np.ndarray, np.ndarray]], famili
                     fitted.predict_proba(test_features[rows])[:, 1], test_labels[rows], test_groups[rows])
     for kind, posts in judged.items():
         if posts:
-            print(f"leave-one-group-out, {kind} ({kinds.count(kind)} folders): {_summary(posts, threshold)}")
+            print(f"leave-one-{held_out}-out, {kind} ({kinds.count(kind)} folders): {_summary(posts, threshold)}")
 
 
 def _best_candidates(probabilities: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> list[tuple[float, bool, bool]]:
@@ -175,6 +175,8 @@ def main() -> None:
                         help="inverse regularisation strength of the pair model (see --cv)")
     parser.add_argument("--cv", action="store_true",
                         help="only print a leave-one-event-group-out estimate over every folder; write no model")
+    parser.add_argument("--held-out", choices=("group", "event"), default="group",
+                        help="what --cv leaves out: an event group (default) or one event")
     parser.add_argument("--background", type=int, default=0,
                         help="also train on each folder with this many unrelated real articles mixed in")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data",
@@ -189,12 +191,12 @@ def main() -> None:
         kinds = ["as given"] * len(args.tasks) + ["with background"] * (len(folders) - len(args.tasks))
         folders += tiny_stores(args.tasks, args.tiny, Path(mixed))
         kinds += ["tiny stores"] * (len(folders) - len(kinds))
-        tasks = [task_rows(folder, args.cache) for folder in folders]
+        tasks = [task_rows(folder, args.cache, args.held_out) for folder in folders]
     names = [name for name in tasks[0][0][0] if not any(name.startswith(prefix) for prefix in args.drop)]
     matrices = [(np.array([[row[name] for name in names] for row in rows]), np.array(labels), np.array(groups))
                 for rows, labels, groups, _ in tasks]
     if args.cv:
-        grouped_cv(matrices, [np.array(families) for *_, families in tasks], args.threshold, args.c, kinds)
+        grouped_cv(matrices, [np.array(families) for *_, families in tasks], args.threshold, args.c, kinds, args.held_out)
         return
     features = np.vstack([m[0] for m in matrices])
     labels = np.concatenate([m[1] for m in matrices])

@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from newstrace import config
-from newstrace.evaluate import fresh_store, load_task, read_jsonl, share_embeddings
+from newstrace.evaluate import held_out_family, fresh_store, load_task, read_jsonl, share_embeddings
 from newstrace.match.embed import get_embedder
 from newstrace.match.logistic import LogisticModel
 from newstrace.match.semantic import Pool, load_pool
@@ -53,8 +53,9 @@ class Folder:
         return [self.events[i] == self.events[j] for i, j in self.pairs]
 
 
-def task_pairs(folder: Path, cache: Path, kind: str) -> Folder:
-    """Features of each article's neighbour pairs in one task folder, with the gold events."""
+def task_pairs(folder: Path, cache: Path, kind: str, held_out: str) -> Folder:
+    """Features of each article's neighbour pairs in one task folder, with the gold events and
+    what a cross-validation leaves out with each (held_out_family)."""
     events = {row["id"]: row["story"] for row in read_jsonl(folder / "gold_stories.jsonl")}
     with tempfile.TemporaryDirectory() as tmp, fresh_store(Path(tmp) / "train.db") as store:
         run = load_task(store, folder / "articles.jsonl", folder / "posts.jsonl")
@@ -64,7 +65,7 @@ def task_pairs(folder: Path, cache: Path, kind: str) -> Folder:
     ids = [run.article_ids[article_id] for article_id in pool.ids]
     pairs = scored_pairs(pool.vectors, list(pool.languages), pool.facts, pool.dates, pool.name_df)
     return Folder(pool, [events.get(item, item) for item in ids],
-                  [events[item][0] if item in events else None for item in ids], pairs, kind)
+                  [held_out_family(events[item], held_out) if item in events else None for item in ids], pairs, kind)
 
 
 def fit(folders: list[Folder], names: list[str], strength: float, held: str | None = None) -> LogisticModel:
@@ -79,7 +80,7 @@ def fit(folders: list[Folder], names: list[str], strength: float, held: str | No
     return LogisticModel(names, [round(float(w), 5) for w in fitted.coef_[0]], round(float(fitted.intercept_[0]), 5), 0.5)
 
 
-def grouped_cv(folders: list[Folder], names: list[str], strength: float, cut: Cut) -> None:
+def grouped_cv(folders: list[Folder], names: list[str], strength: float, cut: Cut, held_out: str) -> None:
     """Leave one event group out: fit on the pairs of the other groups, group every folder with
     that model and score the held-out group's articles (B-cubed: each article's found story
     against its event). Seeds of one split share their items, so a model fitted on some seeds and
@@ -103,7 +104,7 @@ def grouped_cv(folders: list[Folder], names: list[str], strength: float, cut: Cu
                     total[2] += 1
     for key, (precision, recall, count) in totals.items():
         precision, recall = precision / count, recall / count
-        print(f"leave-one-group-out, {key} ({int(count)} articles): B-cubed precision {precision:.3f}, "
+        print(f"leave-one-{held_out}-out, {key} ({int(count)} articles): B-cubed precision {precision:.3f}, "
               f"recall {recall:.3f}, F1 {2 * precision * recall / (precision + recall):.4f}")
 
 
@@ -127,6 +128,8 @@ def main() -> None:
     parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength (see --cv)")
     parser.add_argument("--cv", action="store_true",
                         help="only print a leave-one-event-group-out estimate of the stories; write no model")
+    parser.add_argument("--held-out", choices=("group", "event"), default="group",
+                        help="what --cv leaves out: an event group (default) or one event")
     parser.add_argument("--distance", type=float, default=STORY_CUT.distance,
                         help="with --cv: the cut of the stories users see (config.STORY_DISTANCE)")
     parser.add_argument("--drop", nargs="*", default=[],
@@ -134,13 +137,13 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as mixed:
         paths = with_background(args.tasks, args.data, args.background, Path(mixed))
-        folders = [task_pairs(path, args.cache, "as given" if n < len(args.tasks) else "with background")
+        folders = [task_pairs(path, args.cache, "as given" if n < len(args.tasks) else "with background", args.held_out)
                    for n, path in enumerate(paths)]
     names = [name for name in next(iter(folders[0].pairs.values()))
              if not any(name.startswith(prefix) for prefix in args.drop)]
     if args.cv:
         grouped_cv(folders, names, args.c, Cut(args.distance, STORY_CUT.tighten_from, STORY_CUT.tighten_rate,
-                                               STORY_CUT.floor))
+                                               STORY_CUT.floor), args.held_out)
         return
     model = fit(folders, names, args.c)
     shipped = {"features": model.features, "coef": model.coef, "intercept": model.intercept, "threshold": model.threshold}

@@ -47,6 +47,15 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+def held_out_family(event: str, by: str) -> str:
+    """What a cross-validation leaves out with an event ("D09-france-lecornu-appointed"): its group
+    ("D", the related events of one series) or the event alone ("D09"). A check that tells sibling
+    events apart learns nothing about a group it has never seen (the appointment against the
+    resignation): it is judged leaving one event out."""
+    code = event.split("-")[0]
+    return code[:1] if by == "group" else code
+
+
 def _day(value: str | None) -> datetime | None:
     if not value:
         return None
