@@ -133,3 +133,18 @@ def test_a_forward_that_loses_its_source_is_judged_by_its_own_text(new_db):
         store.add_posts([post("harbour", 1, "Read this (link removed)")])
         assert trace(store, semantic=False).by_stage == {"url": 0, "forward": 0, "mention": 0, "copy": 1}
         assert store.match_for_post(store.post("relay", 1)["id"])["stage"] == "copy"
+
+
+def test_a_copy_with_its_channel_footer_is_a_copy(new_db):
+    """The channel's footer is not its news: a copied passage under a footer as long as itself
+    is still a near-verbatim copy (the footer's words once halved its containment)."""
+    footer = "👉 Island Wire: the ferries, the harbour and the weather first. Subscribe and share with friends"
+    with Store(new_db()) as store:
+        article_id, _ = store.add_article(article())
+        store.add_posts([post("islands", 1, "Board chair Ingrid Solberg said the freeze would cost 2.4 million "
+                                            "crowns a year.\n" + footer),
+                         post("islands", 2, footer)])
+        trace(store, semantic=False)
+        rows = store.db.execute("SELECT p.message_id, m.stage, m.article_id FROM matches m "
+                                "JOIN posts p ON p.id = m.post_id").fetchall()
+        assert [tuple(row) for row in rows] == [(1, "copy", article_id)]

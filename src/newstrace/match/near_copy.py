@@ -19,6 +19,7 @@ import mmh3
 from datasketch import MinHash, MinHashLSH
 
 from newstrace import config
+from newstrace.match.attribution import without_self_promotion
 from newstrace.model import Match
 from newstrace.store.core import Store
 
@@ -118,12 +119,15 @@ def paragraph_index(store: Store) -> ParagraphIndex:
 
 
 def link_near_copies(store: Store, posts: list[Row]) -> list[Match]:
-    """Which of these posts copy an article passage near-verbatim."""
-    posts = [row for row in posts if len(row["text"]) >= config.COPY_MIN_CHARS]
-    if not posts:
+    """Which of these posts copy an article passage near-verbatim (their news, not their
+    channel's footer: a copied paragraph with a long footer is a copy still)."""
+    kept = [(row, news) for row in posts
+            if len(news := without_self_promotion(row["text"])) >= config.COPY_MIN_CHARS]
+    if not kept:
         return []
     index = paragraph_index(store)
-    post_sets = [shingles(row["text"]) for row in posts]
+    posts = [row for row, _ in kept]
+    post_sets = [shingles(news) for _, news in kept]
     decided = []
     for row, found, minhash in zip(posts, post_sets, _minhashes(post_sets)):
         with index.lock:
