@@ -116,10 +116,12 @@ _COLON_AFTER = re.compile(r"^[»\"”]?\s*:")
 _CHAIN_GAP = re.compile(r"^[»\"”]?\s*(?:,|(?i:и|и\s+агентство|and|та|і|й|&|/))\s*[«\"“]?\s*$")
 
 
+@lru_cache(maxsize=200_000)
 def without_self_promotion(text: str) -> str:
     """The text less its self-promotion lines («👉 Топор Live. Подписаться», "Subscribe"): a
     channel's footer, not its news (a footer is a short line). A text with none, or with
-    nothing else, comes back as it was."""
+    nothing else, comes back as it was. Kept per text: grouping reads every post of the window
+    on every trace."""
     if not _PROMO.search(text):
         return text
     news = "\n".join(line for line in text.splitlines()
