@@ -73,6 +73,7 @@ LANGUAGES = ("ru", "uk", "en", "de", "fr", "es", "it", "pt", "pl", "be", "kk", "
 # chars, .92 vs .97 at 40)
 LANGUAGE_LOW_ACCURACY = True
 LANGUAGE_MIN_LETTERS = 15     # below this many letters no language is claimed
+POST_LANGUAGE_CACHE = 50_000  # posts whose language a process keeps (a post is at most 4,096 characters)
 LANGUAGE_SAMPLE_CHARS = 3000  # an article's language is read from its title and first characters
 
 # --- collect/web.py ----------------------------------------------------------------------------

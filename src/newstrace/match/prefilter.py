@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 
@@ -55,11 +56,13 @@ class FactIndex:
         return np.unique(np.concatenate(lists)) if lists else np.empty(0, dtype=np.int64)
 
 
-def post_tokens(text: str) -> set[str]:
-    """A post's facts as index terms, with the words of the @channel handles it names."""
+@lru_cache(maxsize=200_000)
+def post_tokens(text: str) -> frozenset[str]:
+    """A post's facts as index terms, with the words of the @channel handles it names (kept per
+    text: grouping reads every post of the window on every trace)."""
     handles = {f"n:{key}" for handle in _HANDLE.findall(text) for word in handle.split("_")
                if len(word) >= 3 and len(key := name_key(word)) >= 2}
-    return fact_tokens(post_facts(text)) | handles
+    return frozenset(fact_tokens(post_facts(text)) | handles)
 
 
 def has_case(text: str) -> bool:

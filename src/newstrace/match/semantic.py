@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from newstrace import config
-from newstrace.extract.language import detect_language
+from newstrace.extract.language import post_language
 from newstrace.extract.urls import url_date
 from newstrace.match.attribution import detect_credit, source_of, without_self_promotion
 from newstrace.match.embed import Embedder, embed_cached, get_embedder
@@ -328,7 +328,7 @@ def link_semantic(store: Store, pool: Pool, posts: list[Row], *, embedder: Embed
         scored = sorted(((model.calibrated(model.probability(values)), index, evidence)
                          for index, values, evidence in candidate_features(
                              pool, row["text"], vector, post_day(row["posted_at"], row["text"]),
-                             detect_language(row["text"]))), key=lambda found: -found[0])
+                             post_language(row["text"]))), key=lambda found: -found[0])
         if scored and scored[0][0] >= model.threshold:
             index, evidence = _credited_first(store, pool, row["text"], scored)
             decided.append(Match(row["channel"], row["message_id"], pool.ids[index], "semantic",

@@ -20,7 +20,7 @@ from sqlite3 import Row
 import numpy as np
 
 from newstrace import config
-from newstrace.extract.language import detect_language
+from newstrace.extract.language import post_language
 from newstrace.match.embed import Embedder, cached_vectors, embed_cached, get_embedder
 from newstrace.match.features import DayRef, Facts, post_facts
 from newstrace.match.logistic import LogisticModel
@@ -91,7 +91,7 @@ class _Reader:
 
     def language(self, position: int) -> str:
         if position not in self._languages:
-            self._languages[position] = detect_language(self.rows[position]["text"]) or ""
+            self._languages[position] = post_language(self.rows[position]["text"]) or ""
         return self._languages[position]
 
 

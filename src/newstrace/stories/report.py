@@ -17,7 +17,7 @@ import numpy as np
 
 from newstrace import config
 from newstrace.errors import NotFoundError
-from newstrace.extract.language import detect_language
+from newstrace.extract.language import detect_language, post_language
 from newstrace.match.attribution import without_self_promotion
 from newstrace.match.embed import Embedder, cached_vectors
 from newstrace.match.semantic import article_view, load_pool
@@ -97,7 +97,7 @@ def _summary(story: str, items: list[dict[str, Any]], scores: dict[int, np.ndarr
             titles[article["language"]] = article["title"]
     languages = {a["language"] for a in articles if a["language"]}
     if not articles and posts:
-        languages = {language for post in posts if (language := detect_language(post["text"]))}
+        languages = {language for post in posts if (language := post_language(post["text"]))}
         first = post_title(posts[0]["text"])
         titles[detect_language(first) or "und"] = first
     dated = [item for item in items if item["time"]]
