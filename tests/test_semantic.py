@@ -236,7 +236,8 @@ def test_what_the_lead_says_happened_tells_an_appointment_from_a_resignation(new
     """The same prime minister appointed one month and resigning the next read alike, and a post
     without a time has no day to tell them apart: what its lead says happened does. The
     resignation post's lead conflicts with the appointment article's (whose resignation of the
-    predecessor is a recap), and the linker ranks the resignation article first."""
+    predecessor is a recap), the linker ranks the resignation article first, and its evidence
+    says what both report."""
     model = LinkerModel.load()
     recap = " The coalition talks in the Valdorian parliament had lasted for weeks before the decision." * 3
     rows = [{"url": "https://valdoria-ledger.example/2025/09/09/orlan-appointed", "lang": "en",
@@ -251,11 +252,12 @@ def test_what_the_lead_says_happened_tells_an_appointment_from_a_resignation(new
             store.add_article(task_article(row))
         pool = load_pool(store, embedder)
         vector = embed_cached(store, embedder, [post_view(text)], query=True)[0]
-        found = {pool.ids[index]: values for index, values, _ in
+        found = {pool.ids[index]: (values, evidence) for index, values, evidence in
                  candidate_features(pool, text, vector, None, "ru", min_similarity=0.0)}
-    appointed, resigned = (found[key] for key in sorted(found))
+    (appointed, _), (resigned, evidence) = (found[key] for key in sorted(found))
     assert (appointed["lead_event_conflict"], resigned["lead_event_conflict"]) == (1.0, 0.0)
     assert model.probability(resigned) > model.probability(appointed)
+    assert evidence["event"] == "resigned"
 
 
 def test_a_lone_story_has_beaten_no_rival(new_db, embedder):

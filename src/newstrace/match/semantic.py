@@ -270,6 +270,8 @@ def candidate_features(pool: Pool, text: str, vector: np.ndarray, day: DayRef | 
         evidence = {"similarity": round(float(sims[index]), 4),
                     "shared_numbers": sorted(shared_numbers), "shared_names": sorted(post.spelling(name) for name in shared_names),
                     "shared_dates": sorted(f"{m:02d}-{d:02d}" for m, d in post.dates & other.dates)}
+        if post.lead_event and post.lead_event == other.lead_event:
+            evidence["event"] = post.lead_event
         found.append((int(index), values, evidence))
     return found
 
