@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 
+import pytest
+
+from newstrace.errors import InputError
 from newstrace.model import Article, Link, Post
 
 SOURCE_URL = "https://www.gull-gazette.example/2025/03/14/ferry-fares-frozen-for-islanders-a77"
+
+
+def user_file_error(folder: Path, content: str, load: Callable[[str], object], name: str = "user.json") -> InputError:
+    """The error a loader of a user file (outlets, categories, event kinds, a watch list) raises
+    for a file holding `content`: it must name that file."""
+    path = folder / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load(str(path))
+    assert caught.value.source == str(path)
+    return caught.value
 
 
 def utc(text: str) -> datetime:

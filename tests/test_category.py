@@ -12,6 +12,8 @@ from newstrace.store.core import Store
 from newstrace.stories.category import (CATEGORIES, Categorizer, categorize, is_news, keyword_hits, lexicon,
                                         load_lexicon, story_category)
 
+from factories import user_file_error
+
 WHEN = datetime(2025, 3, 10, 9, 0, tzinfo=timezone.utc)
 LONG = "The details were given in a statement on Monday. " * 6
 
@@ -111,12 +113,8 @@ def test_the_environment_names_the_user_file(tmp_path, monkeypatch):
     ("{broken", "invalid JSON at line 1"),
 ])
 def test_a_bad_user_file_is_one_clear_error(tmp_path, content, problem):
-    extra = tmp_path / "extra.json"
-    extra.write_text(content, encoding="utf-8")
-    with pytest.raises(InputError) as caught:
-        load_lexicon(str(extra))
-    assert caught.value.source == str(extra)
-    assert problem in caught.value.problem
+    error = user_file_error(tmp_path, content, load_lexicon)
+    assert problem in error.problem
 
 
 def test_a_missing_user_file_is_named():

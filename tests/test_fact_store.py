@@ -4,7 +4,7 @@ from newstrace import config
 from newstrace.evaluate import fresh_store
 from newstrace.match import fact_store
 from newstrace.match.fact_store import article_facts
-from newstrace.match.features import facts
+from newstrace.match.features import facts, facts_version
 
 from factories import article
 
@@ -39,3 +39,23 @@ def test_facts_kept_by_an_older_version_of_the_rules_are_read_again(new_db, monk
         assert article_facts(store, rows(store))[0] == stale, "a new process reads the store"
         monkeypatch.setattr(config, "FACTS_VERSION", config.FACTS_VERSION + 1)
         assert article_facts(store, rows(store)) == first and "fed" in first[0].names
+
+
+def test_facts_are_read_again_when_the_user_files_change_what_they_read(new_db, tmp_path, monkeypatch):
+    """An event kinds file (or an outlets file) changes what a text's facts are: facts stored
+    without it are read again, and again when it changes."""
+    kinds = tmp_path / "kinds.json"
+    with fresh_store(new_db()) as store:
+        store.add_article(article(paragraphs=["A Valdorian court sentenced the former minister to five years."]))
+        assert article_facts(store, rows(store))[0].lead_event is None
+        facts.cache_clear()
+        kinds.write_text('{"kinds": {"sentenced": ["sentenced"]}}', encoding="utf-8")
+        monkeypatch.setenv("NEWSTRACE_EVENT_KINDS", str(kinds))
+        assert article_facts(store, rows(store))[0].lead_event == "sentenced"
+        stored = store.db.execute("SELECT content_hash FROM article_facts").fetchone()[0]
+        assert stored.endswith(facts_version()) and facts_version() != str(config.FACTS_VERSION)
+        outlets = tmp_path / "outlets.json"
+        outlets.write_text("[]", encoding="utf-8")
+        before = facts_version()
+        monkeypatch.setenv("NEWSTRACE_OUTLETS", str(outlets))
+        assert facts_version() != before

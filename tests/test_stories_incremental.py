@@ -15,7 +15,7 @@ from newstrace.match.features import facts
 from newstrace.match.logistic import LogisticModel
 from newstrace.stories.incremental import group, keys_from_labels
 from newstrace.stories.report import story_record
-from newstrace.stories.store import kept_stories, resolve_story, story_of_article
+from newstrace.stories.store import kept_stories, resolve_story
 
 TASKS = Path(__file__).parent / "fixtures" / "tasks"
 BY_SIMILARITY = LogisticModel(features=["cos"], coef=[40.0], intercept=-34.0, threshold=0.5)

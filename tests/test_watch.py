@@ -22,7 +22,6 @@ from newstrace import config, ingest
 from newstrace.cli import main
 from newstrace.collect.http import Fetcher
 from newstrace.demo import demo_files
-from newstrace.errors import InputError
 from newstrace.report.stats import stats
 from newstrace.store.core import Store, iso
 from newstrace.watch.alerts import deliver
@@ -30,6 +29,8 @@ from newstrace.watch.config import load_watch_config
 from newstrace.watch.daemon import run_watch
 from newstrace.watch.log import WatchLog
 from newstrace.watch.schedule import pause_seconds
+
+from factories import user_file_error
 
 DEMO = demo_files()
 A1 = "https://www.northwind-herald.example/2025/08/07/kestrel-port-workers-end-strike-after-pay-deal-a4521"
@@ -367,14 +368,12 @@ def test_watch_once_through_the_cli(new_db, tmp_path, site, receiver):
     ("[[urls]\nurl = 1", "not valid TOML"),
 ])
 def test_bad_watch_list_is_one_error_naming_the_key(tmp_path, text, problem):
+    error = user_file_error(tmp_path, text, load_watch_config, "bad.toml")
+    assert error.problem.startswith(problem)
     path = tmp_path / "bad.toml"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(InputError) as error:
-        load_watch_config(path)
-    assert error.value.source == str(path) and error.value.problem.startswith(problem)
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "watch", str(path), "--once"])
     assert result.exit_code == 1
-    assert result.stderr == f"error: {path}: {error.value.problem}\n"
+    assert result.stderr == f"error: {path}: {error.problem}\n"
 
 
 def test_missing_watch_list(tmp_path):

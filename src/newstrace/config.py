@@ -130,25 +130,10 @@ LEAD_FACT_CHARS = 300            # numbers, ordinals and names this early in an 
 ACRONYM_ALIASES = {"оаэ": "uae", "сша": "usa", "us": "usa", "фрс": "fed", "цб": "cbr", "ес": "eu",
                    "оон": "un", "нато": "nato", "мвф": "imf", "фрг": "germany", "рф": "russia", "ук": "uk",
                    "вб": "uk", "єс": "eu", "зсу": "afu", "всу": "afu", "сбу": "sbu", "оае": "uae"}
-# what a lead says happened, when a sibling event of the same people differs by it alone: Lecornu
-# appointed, resigning, reappointed; Ishiba resigning, Takaichi elected.
-# A text's event is the kind named first in its first LEAD_EVENT_CHARS (en, ru, uk, fr, es, it, de, pt;
-# a pattern matches from a word's start; a reappointment is looked for before an appointment)
-EVENT_KINDS = {
-    "reappointed": (r"re-?appoint", r"re-?nam(?:ed|es)\b", r"renomm", r"reconduit",
-                    r"(?:вновь|снова|повторно|знову|вдруге)\s+(?:[\w-]+\s+){0,2}?(?:назнач|признач|стал|став|возглав|очол)",
-                    r"(?:стал|став)\w*\s+(?:[\w-]+\s+){0,2}?(?:вновь|снова|знову)", r"переназнач"),
-    "appointed": (r"appoint", r"named\s+(?:[\w'’-]+\s+){1,3}as\b", r"получил\w* пост", r"отрима\w* посад", r"назнач", r"призначи", r"призначен", r"nomm[ée]", r"nombra", r"nominat", r"ernannt",
-                  r"ernennt", r"nomead"),
-    "resigned": (r"resign", r"steps? down", r"stepped down", r"quits?\b", r"отставк", r"уход\w* в отставку",
-                 r"відставк", r"демісі", r"démission", r"dimisi", r"dimess", r"dimett", r"rücktritt",
-                 r"zurückgetreten", r"renunci"),
-    "elected": (r"elected", r"wins? (?:the )?(?:election|vote|leadership)", r"избра(?:л|н)", r"обра(?:л|н)", r"élue?\b",
-                r"elegid", r"elett", r"gewählt", r"eleit"),
-}
-LEAD_EVENT_CHARS = 200
-# a kind a few words after these, within a clause, recaps what came before: "a day after Bayrou stepped down", «после отставки»
-RECAP_CUES = ("after", "following", "since", "после", "вслед за", "після", "слідом за", "après", "tras", "dopo", "nach")
+# what a lead says happened (match/event_kinds.py; the kinds and their words: data/event_kinds.json)
+EVENT_KINDS_ENV = "NEWSTRACE_EVENT_KINDS"  # a JSON file of kinds, patterns and recap cues added to the built-in ones
+LEAD_EVENT_CHARS = 200         # a text's event is the kind its first characters name first
+RECAP_LOOKBACK_CHARS = 60      # how far before a kind a recap cue ("a day after", «после») is looked for
 FACTS_VERSION = 9              # bump when match/features.py reads texts differently: stored facts are read again
 
 # --- match/attribution.py --------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Articles' facts (names, numbers, dates: match/features.py) kept in the store by article and
 text, so that a new process does not read every article again before it can trace: at 20,000
 articles reading them costs over a minute, loading them a second. They are kept under the text's
-hash and config.FACTS_VERSION, so a change of the extraction rules reads every article again."""
+hash and features.facts_version() (config.FACTS_VERSION and the user files that change what is
+read), so a change of the extraction rules reads every article again."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from dataclasses import fields
 from collections.abc import Sequence
 from sqlite3 import Row
 
-from newstrace import config
-from newstrace.match.features import Facts, facts
+from newstrace.match.features import Facts, facts, facts_version
 from newstrace.store.core import Store
 
 
@@ -42,7 +42,8 @@ _KNOWN: dict[str, Facts] = {}
 def article_facts(store: Store, rows: Sequence[Row]) -> list[Facts]:
     """The facts of each article row (id, title, text, content_hash), read once per text, and
     decoded once per process (the article pool is rebuilt after every new article)."""
-    keys = [f"{row['content_hash']}/{config.FACTS_VERSION}" for row in rows]
+    version = facts_version()
+    keys = [f"{row['content_hash']}/{version}" for row in rows]
     stored = dict(store.db.execute("SELECT article_id, content_hash FROM article_facts").fetchall())
     wanted = [row["id"] for row, key in zip(rows, keys) if key not in _KNOWN and stored.get(row["id"]) == key]
     for row in store.rows_in("SELECT content_hash, facts FROM article_facts WHERE article_id IN", (), wanted):

@@ -7,15 +7,19 @@ candidate pair; the embedding similarity only narrows the candidates.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 from unidecode import unidecode
 
 from newstrace import config
 from newstrace.match.attribution import catalogue, without_self_promotion
+from newstrace.match.event_kinds import lead_event
 
 _MONTHS: dict[str, int] = {}
 for _number, _stems in enumerate(config.MONTH_STEMS, start=1):
@@ -39,8 +43,6 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.U)
 _WEEKDAYS = [re.compile(rf"\b(?:{pattern})\b", re.I) for pattern in config.WEEKDAY_PATTERNS]
 # acronyms and their short aliases, however capitalised: "Fed" is the ФРС, not a name keyed
 # "fd" (long aliases such as "russia" are names that the name key already matches across scripts)
-_EVENTS = [(kind, re.compile(r"\b(?:" + "|".join(patterns) + ")", re.I)) for kind, patterns in config.EVENT_KINDS.items()]
-_RECAP = re.compile(r"\b(?:" + "|".join(config.RECAP_CUES) + r")\s+(?:[\w'’-]+\s+){0,3}$", re.I)
 _ACRONYMS = set(config.ACRONYM_ALIASES) | {alias for alias in config.ACRONYM_ALIASES.values() if len(alias) <= 4}
 
 
@@ -72,7 +74,7 @@ class Facts:
     # numbers with a unit ("5T" for $5 trillion, "3.75%"): a bare 5 could be anything
     amounts: frozenset[str] = frozenset()
     lead_amounts: frozenset[str] = frozenset()
-    # what the lead says happened (config.EVENT_KINDS): an appointment, a resignation
+    # what the lead says happened (match/event_kinds.py): an appointment, a resignation
     lead_event: str | None = None
 
     def spelling(self, name: str) -> str:
@@ -161,17 +163,27 @@ def facts(text: str) -> Facts:
     return Facts(frozenset(numbers), frozenset(ordinals), frozenset(years), frozenset(dates), frozenset(names),
                  lead, tuple(spelled.items()),
                  frozenset(lead_numbers), frozenset(lead_ordinals), frozenset(lead_names), weekdays,
-                 frozenset(amounts), frozenset(lead_amounts), _lead_event(text))
+                 frozenset(amounts), frozenset(lead_amounts), lead_event(text))
 
 
-def _lead_event(text: str) -> str | None:
-    """The kind of event the lead names first, a recap aside: "Macron appointed Lecornu after
-    Bayrou's resignation" and "after Bayrou's resignation, Macron appointed Lecornu" report an
-    appointment."""
-    lead = text[: config.LEAD_EVENT_CHARS]
-    found = [(match.start(), rank, kind) for rank, (kind, pattern) in enumerate(_EVENTS)
-             for match in pattern.finditer(lead) if not _RECAP.search(lead, max(0, match.start() - 60), match.start())]
-    return min(found)[2] if found else None
+def facts_version() -> str:
+    """The version stored facts are kept under: config.FACTS_VERSION and the user files that
+    change what facts() reads (the outlets file: numbers in outlets' names; the event kinds file),
+    so a change to either reads every article again."""
+    return _facts_version(config.FACTS_VERSION, os.environ.get(config.OUTLETS_ENV) or "",
+                          os.environ.get(config.EVENT_KINDS_ENV) or "")
+
+
+@lru_cache(maxsize=8)
+def _facts_version(version: int, *user_files: str) -> str:
+    digest = hashlib.sha256()
+    for path in user_files:
+        try:
+            digest.update(Path(path).read_bytes() if path else b"")
+        except OSError:
+            digest.update(path.encode())
+        digest.update(b"\0")
+    return f"{version}" if not any(user_files) else f"{version}+{digest.hexdigest()[:12]}"
 
 
 @lru_cache(maxsize=200_000)
