@@ -11,6 +11,8 @@ from newstrace.cli import main
 from newstrace.demo import demo_files
 from newstrace.store.core import Store
 
+from factories import article, post
+
 DEMO = demo_files()
 A1 = "https://www.northwind-herald.example/2025/08/07/kestrel-port-workers-end-strike-after-pay-deal-a4521"
 A1_PATH = "/2025/08/07/kestrel-port-workers-end-strike-after-pay-deal-a4521"
@@ -225,3 +227,16 @@ def test_link_on_an_empty_store_decides_nothing(new_db):
     result = run(new_db("empty.db"), "link")
     assert result.exit_code == 0
     assert "0 posts linked" in result.stderr
+
+
+def test_a_bad_user_file_read_inside_a_step_is_one_clear_line(new_db, tmp_path, monkeypatch):
+    """The event kinds file is read only when a trace first reads facts: the command still fails
+    with one line naming it, and no traceback."""
+    db = new_db()
+    with Store(db) as store:
+        store.add_article(article())
+        store.add_posts([post("islands", 1, "Ingrid Solberg thinks island ferries have become too expensive.")])
+    monkeypatch.setenv("NEWSTRACE_EVENT_KINDS", str(tmp_path / "missing-kinds.json"))
+    result = CliRunner().invoke(main, ["--db", str(db), "link"])
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {tmp_path / 'missing-kinds.json'}: cannot read the event kinds file (No such file or directory)\n"

@@ -89,7 +89,19 @@ def with_fetch_options(command: Callable) -> Callable:
     return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Every command's bad input is one line naming it, never a traceback: a user file read deep
+    inside a step (the outlets, the event kinds) fails the same way as the command's own input."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewstraceError as error:
+            _fail(str(error))
+            sys.exit(1)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar=config.DB_ENV, default=config.DEFAULT_DB, show_default=True,
               help=f"The store: a SQLite file, or postgresql://user:password@host/db for a store shared "
                    f"by a team (or ${config.DB_ENV}).")
