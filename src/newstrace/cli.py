@@ -58,11 +58,7 @@ def _store(ctx: click.Context) -> Store:
     """The store named by --db, opened on first use so that --help never creates one."""
     root = ctx.find_root()
     if "store" not in root.obj:
-        try:
-            root.obj["store"] = root.with_resource(open_store(root.obj["db"]))
-        except NewstraceError as error:
-            _fail(str(error))
-            sys.exit(1)
+        root.obj["store"] = root.with_resource(open_store(root.obj["db"]))
     return root.obj["store"]
 
 
@@ -157,11 +153,7 @@ def collect_feed(ctx: click.Context, feed_url: str, limit: int | None, allow_pri
                  delay: float | None) -> None:
     """Fetch the articles an RSS/Atom feed or a sitemap lists."""
     with _fetcher(allow_private, delay) as fetcher:
-        try:
-            urls = ingest.list_feed(fetcher, feed_url)[:limit]
-        except NewstraceError as error:
-            _fail(str(error))
-            sys.exit(1)
+        urls = ingest.list_feed(fetcher, feed_url)[:limit]
         with _progress(len(urls), "articles") as tick:
             result = ingest.collect_urls(_store(ctx), urls, fetcher=fetcher, progress=tick)
     _report(result)
@@ -240,12 +232,8 @@ def backfill_command(ctx: click.Context, inputs: tuple[str, ...], engine: str, a
                      worker_cpus: int, batch_size: int, kind: str | None, semantic: bool) -> None:
     """Load and link an archive: Telegram exports (result.json), Telethon JSON dumps, JSONL of
     posts or of articles, folders of HTML pages. Only this process writes to the store."""
-    try:
-        result = backfill(_store(ctx), inputs, engine=engine, kind=kind, address=address, workers=workers,
-                          worker_cpus=worker_cpus, batch_size=batch_size, semantic=semantic)
-    except NewstraceError as error:
-        _fail(str(error))
-        sys.exit(1)
+    result = backfill(_store(ctx), inputs, engine=engine, kind=kind, address=address, workers=workers,
+                      worker_cpus=worker_cpus, batch_size=batch_size, semantic=semantic)
     _report(result)
 
 
@@ -265,11 +253,7 @@ def link(ctx: click.Context, semantic: bool) -> None:
 def dossier(ctx: click.Context, target: str, fmt: str) -> None:
     """The dossier of an article, by its URL or by the t.me URL of a post relaying it."""
     store = _store(ctx)
-    try:
-        article_id, post = find_article(store, target)
-    except NewstraceError as error:
-        _fail(str(error))
-        sys.exit(1)
+    article_id, post = find_article(store, target)
     record = build_dossier(store, article_id, get_embedder)
     if fmt == "json":
         if post is not None:
@@ -311,11 +295,7 @@ def stories(ctx: click.Context, since: datetime | None, until: datetime | None, 
 @click.pass_context
 def story(ctx: click.Context, story_id: str, fmt: str) -> None:
     """One story: its articles and relays in time order and a day-by-day timeline."""
-    try:
-        record = story_record(_store(ctx), story_id, get_embedder)
-    except NewstraceError as error:
-        _fail(str(error))
-        sys.exit(1)
+    record = story_record(_store(ctx), story_id, get_embedder)
     if fmt == "json":
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
     else:
@@ -329,11 +309,7 @@ def export() -> None:
 
 def _exported(out: str, write: Callable[[], str]) -> None:
     """Run one export and say on stderr what it wrote where; an unwritable path is one error line."""
-    try:
-        what = write()
-    except NewstraceError as error:
-        _fail(str(error))
-        sys.exit(1)
+    what = write()
     click.echo(f"{what} written to {'stdout' if out == '-' else out}", err=True)
 
 
@@ -451,9 +427,6 @@ def watch_command(ctx: click.Context, config_file: str, once: bool, max_cycles: 
         watch_list = load_watch_config(config_file)
         with _fetcher(allow_private, delay) as fetcher:
             run_watch(_store(ctx), watch_list, fetcher=fetcher, base_url=base_url, once=once, max_cycles=max_cycles)
-    except NewstraceError as error:
-        _fail(str(error))
-        sys.exit(1)
     except KeyboardInterrupt:
         _fail("interrupted")
         sys.exit(130)
@@ -487,13 +460,9 @@ def stats_command(ctx: click.Context, fmt: str) -> None:
 def eval_command(articles: str, posts: str, predictions: str, store_path: str,
                  embedding_cache: str | None, no_semantic: bool, linker_model: str | None, stream: bool) -> None:
     """Ingest an evaluation corpus into a fresh store, trace every post, write predictions."""
-    try:
-        report, seconds = run_eval(articles, posts, predictions, store_path=store_path,
-                                   semantic=not no_semantic, embedding_cache=embedding_cache,
-                                   linker_model=linker_model, stream=stream)
-    except NewstraceError as error:
-        _fail(str(error))
-        sys.exit(1)
+    report, seconds = run_eval(articles, posts, predictions, store_path=store_path,
+                               semantic=not no_semantic, embedding_cache=embedding_cache,
+                               linker_model=linker_model, stream=stream)
     timing = ", ".join(f"{name} {value:.1f}s" for name, value in seconds.items())
     click.echo(f"links: {report}; {timing}; predictions: {predictions}", err=True)
 
@@ -503,11 +472,7 @@ def eval_command(articles: str, posts: str, predictions: str, store_path: str,
               help="Where to build the demo store (replaced on every run).")
 def demo(demo_db: str) -> None:
     """Build a fresh store from the bundled sample corpus and print a dossier."""
-    try:
-        click.echo(run_demo(demo_db, log=lambda line: click.echo(line, err=True)), nl=False)
-    except NewstraceError as error:
-        _fail(str(error))
-        sys.exit(1)
+    click.echo(run_demo(demo_db, log=lambda line: click.echo(line, err=True)), nl=False)
 
 
 @main.group()
@@ -527,12 +492,8 @@ def _tgnews_folder_command(name: str, summary: str) -> None:
 
         root = ctx.find_root()
         given = root.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT
-        try:
-            with folder_store(root.obj["db"] if given else None) as store:
-                result = answer(name, directory, store, lambda error: _fail(str(error)))
-        except NewstraceError as error:
-            _fail(str(error))
-            sys.exit(1)
+        with folder_store(root.obj["db"] if given else None) as store:
+            result = answer(name, directory, store, lambda error: _fail(str(error)))
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
@@ -561,8 +522,4 @@ def tgnews_server(ctx: click.Context, port: int, host: str) -> None:
 
     db = ctx.find_root().obj["db"]
     click.echo(f"tgnews: index in {db}, listening on http://{host}:{port}", err=True)
-    try:
-        serve(db, host, port)
-    except NewstraceError as error:
-        _fail(str(error))
-        sys.exit(1)
+    serve(db, host, port)

@@ -125,6 +125,7 @@ LEAD_DATE_CHARS = 400            # a date mentioned this early in a text is its 
 FUTURE_CUES = ("will", "due", "scheduled", "expected", "set to", "to be held", "next", "upcoming", "plans",
                "planned", "состоится", "пройдет", "пройдёт", "намечен", "запланирован", "ожидается",
                "следующ", "будет", "планиру", "відбудеться", "запланован", "очікується", "наступн", "буде")
+FUTURE_LOOKBACK_CHARS = 80     # how far before a date such a word is looked for
 LEAD_FACT_CHARS = 300            # numbers, ordinals and names this early in an article say which event it
                                  # reports (later ones are often recaps of earlier events of the same story)
 ACRONYM_ALIASES = {"оаэ": "uae", "сша": "usa", "us": "usa", "фрс": "fed", "цб": "cbr", "ес": "eu",

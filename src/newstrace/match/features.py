@@ -200,7 +200,7 @@ def _reported_day(text: str, mentions: list[tuple[int, tuple[int, int]]]) -> tup
     config.FUTURE_CUES), unless it mentions no other."""
     if not mentions:
         return None
-    past = [day for start, day in mentions if not _FUTURE.search(text, max(0, start - 80), start)] or [day for _, day in mentions]
+    past = [day for start, day in mentions if not _FUTURE.search(text, max(0, start - config.FUTURE_LOOKBACK_CHARS), start)] or [day for _, day in mentions]
     return max(past, key=lambda day: signed_gap(past[0], day) or 0)
 
 
